@@ -1,0 +1,23 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+
+/**
+ * One client per AWS service, created at module load and shared by every invocation of a warm Lambda.
+ * Region, credentials and endpoints come from the environment (AWS_ENDPOINT_URL_S3 etc. locally).
+ *
+ * Checksums only when an operation requires them: the SDK's default adds a CRC32 of the *empty* body to
+ * presigned PUT URLs (real S3 then rejects every upload) and aws-chunked streaming that the local S3
+ * stores verbatim inside the object.
+ */
+export const s3 = new S3Client({
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+
+export const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+export const sfn = new SFNClient({});

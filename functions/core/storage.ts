@@ -1,0 +1,65 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+export interface PresignedPostUpload {
+  method: 'POST';
+  url: string;
+  fields: Record<string, string>;
+  expires_at: string;
+}
+
+/**
+ * A browser upload straight to S3. The policy pins the exact key, the content type and the size range,
+ * so a client cannot upload somewhere else, something else, or something bigger than it declared.
+ * (A presigned PUT cannot cap the size; that is why the video never gets one.)
+ */
+export async function presignUpload(
+  s3: S3Client,
+  request: { bucket: string; key: string; contentType: string; maxBytes: number; expiresInSeconds: number; now?: Date },
+): Promise<PresignedPostUpload> {
+  const now = request.now ?? new Date();
+  const { url, fields } = await createPresignedPost(s3, {
+    Bucket: request.bucket,
+    Key: request.key,
+    Fields: { 'Content-Type': request.contentType },
+    Conditions: [
+      ['eq', '$key', request.key],
+      ['eq', '$Content-Type', request.contentType],
+      ['content-length-range', 1, request.maxBytes],
+    ],
+    Expires: request.expiresInSeconds,
+  });
+  return {
+    method: 'POST',
+    url,
+    fields,
+    expires_at: new Date(now.getTime() + request.expiresInSeconds * 1000).toISOString(),
+  };
+}
+
+/** A short-lived GET for playback; S3 answers Range requests on it, so players can seek. */
+export async function presignPlayback(
+  s3: S3Client,
+  request: { bucket: string; key: string; expiresInSeconds: number; filename?: string },
+): Promise<string> {
+  return getSignedUrl(
+    s3,
+    new GetObjectCommand({
+      Bucket: request.bucket,
+      Key: request.key,
+      ResponseContentType: 'video/mp4',
+      ...(request.filename === undefined
+        ? {}
+        : { ResponseContentDisposition: `inline; filename="${request.filename.replace(/["\\\r\n]/g, '_')}"` }),
+    }),
+    { expiresIn: request.expiresInSeconds },
+  );
+}
+
+/** Parses `s3://bucket/key`. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match?.[1] || !match[2]) throw new Error(`Not an S3 URI: ${uri}`);
+  return { bucket: match[1], key: match[2] };
+}

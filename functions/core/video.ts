@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * The video record: one item per uploaded video in the videos table.
+ * Field names follow the service vidp replaces (snake_case), so existing clients keep working.
+ */
+
+export const VIDEO_STATUSES = ['awaiting_upload', 'processing', 'saved', 'failed'] as const;
+export const VideoStatusSchema = z.enum(VIDEO_STATUSES);
+export type VideoStatus = z.infer<typeof VideoStatusSchema>;
+
+/** Output boxes: the video is scaled to fit inside, keeping its aspect ratio. */
+export const RESOLUTION_PRESETS = {
+  '360p': { width: 640, height: 360 },
+  '480p': { width: 854, height: 480 },
+  '720p': { width: 1280, height: 720 },
+  '1080p': { width: 1920, height: 1080 },
+} as const;
+export const ResolutionSchema = z.enum(['360p', '480p', '720p', '1080p']);
+export type Resolution = z.infer<typeof ResolutionSchema>;
+export const DEFAULT_RESOLUTION: Resolution = '720p';
+
+export const CRF_MIN = 0;
+export const CRF_MAX = 51;
+export const DEFAULT_CRF = 23;
+export const CrfSchema = z.number().int().min(CRF_MIN).max(CRF_MAX);
+
+/** libx264 presets, fastest first. */
+export const X264_PRESETS = [
+  'ultrafast',
+  'superfast',
+  'veryfast',
+  'faster',
+  'fast',
+  'medium',
+  'slow',
+  'slower',
+  'veryslow',
+] as const;
+export const X264PresetSchema = z.enum(X264_PRESETS);
+export type X264Preset = z.infer<typeof X264PresetSchema>;
+
+export const SOURCE_EXTENSIONS = ['mp4', 'mov', 'mkv', 'avi', 'webm'] as const;
+
+export const VideoErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type VideoError = z.infer<typeof VideoErrorSchema>;
+
+export const SubtitlesSpecSchema = z.object({
+  source: z.literal('upload'),
+  /** Where the client uploads the SRT. */
+  key: z.string(),
+});
+export type SubtitlesSpec = z.infer<typeof SubtitlesSpecSchema>;
+
+export const TimingsSchema = z.object({
+  download_ms: z.number(),
+  probe_ms: z.number(),
+  encode_ms: z.number(),
+  upload_ms: z.number(),
+  total_ms: z.number(),
+});
+export type Timings = z.infer<typeof TimingsSchema>;
+
+export const VideoRecordSchema = z.object({
+  id: z.string(),
+  filename: z.string(),
+  content_type: z.string(),
+  /** Declared size of the upload, in bytes. */
+  upload_size: z.number().int(),
+  source_video_id: z.string().optional(),
+  status: VideoStatusSchema,
+  /** Requested output box, e.g. "720p". */
+  target_resolution: ResolutionSchema,
+  /** Actual output dimensions once saved, e.g. "1280x720". */
+  resolution: z.string().optional(),
+  crf: CrfSchema,
+  preset: X264PresetSchema,
+  subtitles: SubtitlesSpecSchema,
+  /** S3 key the source upload lands on. */
+  source_key: z.string(),
+  /** Output duration in seconds, once saved. */
+  duration: z.number().optional(),
+  /** Output size in bytes, once saved. */
+  file_size: z.number().int().optional(),
+  s3_uri: z.string().optional(),
+  /** 0–100 while processing. */
+  progress: z.number().optional(),
+  execution_id: z.string().optional(),
+  timings: TimingsSchema.optional(),
+  error: VideoErrorSchema.optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type VideoRecord = z.infer<typeof VideoRecordSchema>;
+
+/** What clients see of a record: everything but storage internals. */
+export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string } = {}) {
+  const { source_key: _sourceKey, content_type: _contentType, upload_size: _uploadSize, ...visible } = record;
+  return { ...visible, ...extra };
+}
+export type PublicVideo = ReturnType<typeof toPublicVideo>;
