@@ -1,0 +1,17 @@
+import { s3, dynamodb } from '../core/clients.ts';
+import { loadConfig } from '../core/config.ts';
+import { CreateUploadRequestSchema, createUpload } from '../core/create-upload.ts';
+import { createVideoRepository } from '../core/video-repository.ts';
+import { apiHandler } from './http.ts';
+
+const config = loadConfig();
+const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
+
+/** POST /videos */
+export const handler = apiHandler(
+  { body: CreateUploadRequestSchema, allowedOrigins: config.ALLOWED_ORIGINS },
+  async ({ body }) => {
+    const created = await createUpload(body, { repository, s3, config });
+    return { statusCode: 201, body: created, headers: { Location: `/api/videos/${created.video.id}` } };
+  },
+);

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { describeFailure } from '../../functions/core/describe-failure.ts';
+
+describe('describeFailure', () => {
+  it('keeps the code and message of a Lambda error the user can act on', () => {
+    const cause = JSON.stringify({ errorType: 'SubtitlesInvalidError', errorMessage: 'Subtitles line 4: malformed timestamp' });
+    expect(describeFailure({ Error: 'SubtitlesInvalidError', Cause: cause })).toEqual({
+      code: 'subtitles_invalid',
+      message: 'Subtitles line 4: malformed timestamp',
+    });
+  });
+
+  it('reads the worker\'s {code, message} cause', () => {
+    const cause = JSON.stringify({ code: 'input_invalid', message: 'The upload has no video stream' });
+    expect(describeFailure({ Error: 'InputInvalidError', Cause: cause })).toEqual({
+      code: 'input_invalid',
+      message: 'The upload has no video stream',
+    });
+  });
+
+  it('does not show the cause of a server-side failure', () => {
+    const failure = describeFailure({ Error: 'TranscodeFailedError', Cause: '{"message":"/tmp/x: Invalid data at 0x55d"}' });
+    expect(failure.code).toBe('transcode_failed');
+    expect(failure.message).not.toContain('/tmp');
+  });
+
+  it.each(['States.Timeout', 'States.HeartbeatTimeout'])('reports %s as a timeout', (name) => {
+    expect(describeFailure({ Error: name, Cause: 'x' }).code).toBe('timeout');
+  });
+
+  it('reports anything unknown as an internal error with a generic message', () => {
+    const failure = describeFailure({ Error: 'DynamoDB.InternalServerErrorException', Cause: 'arn:aws:dynamodb:secret' });
+    expect(failure).toEqual({ code: 'internal_error', message: expect.not.stringContaining('arn:') });
+  });
+});

@@ -1,0 +1,95 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError } from '../../functions/core/errors.ts';
+import { createVideoRepository } from '../../functions/core/video-repository.ts';
+import type { VideoRecord } from '../../functions/core/video.ts';
+
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const ddb = mockClient(documentClient);
+const repository = createVideoRepository(documentClient, 'videos');
+
+const record: VideoRecord = {
+  id: '6f1c2a8e-0000-4000-8000-000000000001',
+  filename: 'talk.mp4',
+  content_type: 'video/mp4',
+  upload_size: 1000,
+  status: 'awaiting_upload',
+  target_resolution: '720p',
+  crf: 23,
+  preset: 'medium',
+  subtitles: { source: 'upload', key: 'uploads/x/subtitles.srt' },
+  source_key: 'uploads/x/source.mp4',
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+};
+
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+beforeEach(() => ddb.reset());
+
+describe('video repository', () => {
+  it('creates a record only if its id is new', async () => {
+    ddb.on(PutCommand).resolves({});
+    await repository.create(record);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'videos',
+      Item: record,
+      ConditionExpression: 'attribute_not_exists(id)',
+    });
+  });
+
+  it('reports an existing id as a conflict', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    await expect(repository.create(record)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('reads records consistently and validates their shape', async () => {
+    ddb.on(GetCommand).resolves({ Item: record });
+    await expect(repository.get(record.id)).resolves.toEqual(record);
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { id: record.id }, ConsistentRead: true });
+  });
+
+  it('answers not found for a missing record', async () => {
+    ddb.on(GetCommand).resolves({});
+    await expect(repository.get('missing')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(repository.find('missing')).resolves.toBeUndefined();
+  });
+
+  it('writes progress only while processing, clamped to 0–100', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await expect(repository.updateProgress(record.id, 142.37)).resolves.toBe(true);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: '#status = :processing',
+      ExpressionAttributeValues: expect.objectContaining({ ':progress': 100, ':processing': 'processing' }),
+    });
+  });
+
+  it('drops a late progress write instead of failing', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(repository.updateProgress(record.id, 50)).resolves.toBe(false);
+  });
+
+  it('marks failed only from a status that has not ended', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const error = { code: 'input_invalid', message: 'not a video' };
+    await expect(repository.markFailed(record.id, error)).resolves.toBe(true);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: '#status IN (:awaiting, :processing)',
+      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'failed', ':error': error }),
+    });
+  });
+
+  it('never overwrites a saved video with a late failure', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(repository.markFailed(record.id, { code: 'timeout', message: 'late' })).resolves.toBe(false);
+  });
+
+  it('propagates errors other than a failed condition', async () => {
+    ddb.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(repository.markFailed(record.id, { code: 'timeout', message: 'x' })).rejects.toThrow('throttled');
+  });
+});
