@@ -6,8 +6,8 @@ const text = readFileSync(new URL('../../statemachine/pipeline.asl.json', import
 const definition = JSON.parse(text) as { States: Record<string, { Type: string; Resource?: string; Catch?: unknown[]; Next?: string; End?: boolean }> };
 
 describe('statemachine/pipeline.asl.json', () => {
-  it('is a valid Amazon States Language definition', async () => {
-    const { isValid, errors } = await aslValidator(definition);
+  it('is a valid Amazon States Language definition', () => {
+    const { isValid, errors } = aslValidator(definition);
     expect(errors).toEqual([]);
     expect(isValid).toBe(true);
   });
