@@ -13,24 +13,18 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  createJsonLogger,
   runTranscodeJob,
   type JobOutcome,
   type TranscodeJob,
   type WorkerDeps,
 } from '../../containers/ffmpeg/src/worker.ts';
+import { createLogger } from '../../functions/core/log.ts';
 import { createVideoRepository } from '../../functions/core/video-repository.ts';
 import { TranscodeOutputSchema } from '../../functions/core/transcode.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
 
-expect.extend(allCustomMatcher);
-declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  interface Matchers<T = any> extends BaseMatcher<T> {}
-}
 
 const s3Mock = mockClient(S3Client);
 const sfnMock = mockClient(SFNClient);
@@ -117,7 +111,7 @@ async function runJob(overrides: { job?: Partial<TranscodeJob>; deps?: Partial<W
       s3: new S3Client(region),
       sfn: new SFNClient(region),
       videos: createVideoRepository(DynamoDBDocumentClient.from(new DynamoDBClient(region)), 'videos'),
-      logger: createJsonLogger({ videoId: job.videoId }, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+      logger: createLogger({ videoId: job.videoId }, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
       ffmpegPath: 'ffmpeg',
       ffprobePath: 'ffprobe',
       workDir,

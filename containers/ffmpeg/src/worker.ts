@@ -42,6 +42,7 @@ import {
   type AppError,
 } from '../../../functions/core/errors.ts';
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
+import { createLogger, describeError, type Logger } from '../../../functions/core/log.ts';
 import {
   buildTranscodeArgs,
   detectFontProblem,
@@ -598,34 +599,6 @@ function safeExtension(key: string): string {
   return /^\.[a-z0-9]{1,8}$/.test(extension) ? extension : '';
 }
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** One JSON object per line on stdout: what CloudWatch Logs and the local runner both index. */
-export function createJsonLogger(
-  context: Record<string, unknown>,
-  writeLine: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-): Logger {
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
-    writeLine(JSON.stringify({ level, msg: message, time: new Date().toISOString(), ...context, ...fields }));
-  return { info: log('info'), warn: log('warn'), error: log('error') };
-}
-
-function describeError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const cause: unknown = error.cause;
-  return {
-    name: error.name,
-    message: error.message,
-    ...(isAppError(error) ? { code: error.code } : {}),
-    stack: error.stack,
-    ...(cause === undefined ? {} : { cause: describeError(cause) }),
-  };
-}
-
 // ---- the entry point -------------------------------------------------------------------------------
 
 export function jobFromConfig(config: WorkerConfig): TranscodeJob {
@@ -651,7 +624,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   } catch (configError) {
     // A broken task definition still owes the workflow an answer, if it gave us a token to answer with.
     // The message names the variables and what is wrong with them, never their values.
-    const logger = createJsonLogger({ videoId: env.VIDEO_ID });
+    const logger = createLogger({ videoId: env.VIDEO_ID });
     const problem = configError instanceof Error ? configError.message : 'Invalid configuration';
     logger.error('worker configuration is invalid', { problem });
     if (!env.TASK_TOKEN) return 1;
@@ -665,7 +638,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     }
   }
 
-  const logger = createJsonLogger({ videoId: config.VIDEO_ID });
+  const logger = createLogger({ videoId: config.VIDEO_ID });
   // Node as PID 1 in a container gets no default SIGTERM handling: without this, ECS StopTask would
   // wait its full stop timeout while ffmpeg keeps encoding for nobody.
   const stopping = new AbortController();
