@@ -3,8 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     setupFiles: ['test/support/setup.ts'],
-    // Node 20 here, nodejs22.x on Lambda: the SDK's notice about Node 20 is known and only noise in test output.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // The local cloud sets process.env for the handlers it hosts: one cloud per test file, one file per worker.
     pool: 'forks',
     projects: [

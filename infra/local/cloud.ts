@@ -1,0 +1,195 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startLocalDynamoDb } from './dynamodb.ts';
+import { createLocalEcsRunner } from './ecs-runner.ts';
+import { applyToProcessEnv, localAwsEnvironment } from './environment.ts';
+import { connectUploadsToWorkflow } from './event-bridge.ts';
+import { ExecutionRegistry } from './execution-registry.ts';
+import { startGateway } from './gateway.ts';
+import { createHandlerLoader, REPO_ROOT } from './handler-modules.ts';
+import { createLocalIntegrations } from './local-integrations.ts';
+import {
+  LOCAL_BUCKET,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_TABLE,
+  STATE_MACHINE_ARN,
+  TRANSCODE_TASK_DEFINITION_ARN,
+  WORKER_CONTAINER_NAME,
+} from './local-resources.ts';
+import { createConsoleLogger, type Logger } from './logger.ts';
+import { startLocalS3 } from './s3.ts';
+import { startTaskTokenBroker } from './task-token-broker.ts';
+import { bundleWorker } from './worker-bundle.ts';
+import { createWorkflow, loadPipelineDefinition, type RetryIntervalOverrides } from './workflow.ts';
+
+export interface LocalCloudOptions {
+  /** Port of the HTTP gateway; 0 picks a free one. Default: env PORT, else 3000. */
+  port?: number;
+  /** Keep S3 objects and DynamoDB items here across restarts; default: temporary, gone on stop. */
+  dataDir?: string;
+  /** Where the cloud says what it does; default: timestamped lines on stderr. */
+  logger?: Logger;
+  /** Extra environment of the worker container (its task definition's), e.g. FFMPEG_PRESET or a font path. */
+  workerEnv?: Record<string, string>;
+  /** Waits before Retry attempts, in ms by state name (tests: 0). */
+  retryIntervalOverrides?: RetryIntervalOverrides;
+}
+
+export interface LocalCloud {
+  /** Base URL of the REST API, e.g. http://127.0.0.1:3000/api */
+  apiUrl: string;
+  /** Base URL of the gateway (the API is under /api, the local endpoints under /_local). */
+  gatewayUrl: string;
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  /** The Step Functions endpoint the worker reports to (SendTaskSuccess/Failure/Heartbeat). */
+  stepFunctionsEndpoint: string;
+  bucket: string;
+  table: string;
+  executions: ExecutionRegistry;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole of vidp on 127.0.0.1: S3 (s3rver) and DynamoDB (dynalite), the pipeline's ASL run by
+ * aws-local-stepfunctions with a local equivalent for each integration, S3 uploads starting it as the
+ * EventBridge rule does, the worker run as a child process, and the REST API behind a local API Gateway.
+ * Sets the Lambda environment on process.env (the handlers run in this process); stop() restores it.
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const logger = options.logger ?? createConsoleLogger();
+  const port = options.port ?? Number(process.env.PORT ?? 3000);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger(`[cloud] while stopping: ${String(error)}`);
+      }
+    }
+  };
+
+  try {
+    const s3 = await startLocalS3({ bucket: LOCAL_BUCKET, ...dataDirOption(options.dataDir), logger });
+    cleanups.push(s3.stop);
+    const dynamodb = await startLocalDynamoDb({ table: LOCAL_TABLE, ...dataDirOption(options.dataDir) });
+    cleanups.push(dynamodb.stop);
+    const broker = await startTaskTokenBroker({ logger });
+    cleanups.push(broker.stop);
+
+    // Before any handler module loads: they read their configuration and build their clients at import.
+    const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
+    cleanups.push(applyToProcessEnv(awsEnvironment));
+
+    const workerCommand = await prepareWorker(logger, cleanups);
+    const ecs = createLocalEcsRunner({
+      taskDefinitions: {
+        [TRANSCODE_TASK_DEFINITION_ARN]: {
+          containerName: WORKER_CONTAINER_NAME,
+          command: workerCommand,
+          environment: { ...awsEnvironment, AWS_ENDPOINT_URL_SFN: broker.endpoint, ...options.workerEnv },
+          logLabel: (environment) => environment.VIDEO_ID ?? 'task',
+        },
+      },
+      broker,
+      logger,
+    });
+    cleanups.push(ecs.stopAll);
+
+    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const dynamodbClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.endpoint });
+    const s3Client = new S3Client({
+      ...clientConfig,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    cleanups.push(() => dynamodbClient.destroy(), () => s3Client.destroy());
+
+    const loadHandler = createHandlerLoader();
+    const workflow = createWorkflow({
+      definition: loadPipelineDefinition(),
+      integrations: createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs }),
+      ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
+    });
+    const executions = new ExecutionRegistry({ workflow, logger });
+    let accepting = true;
+    cleanups.push(async () => {
+      accepting = false;
+      await executions.abortAll();
+    });
+
+    connectUploadsToWorkflow({
+      s3,
+      bucket: s3.bucket,
+      startExecution: (input) => (accepting ? executions.start(input) : ''),
+      logger,
+      lookUpEtag: async (key) => (await s3Client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }))).ETag,
+    });
+
+    let gatewayUrl = '';
+    const info = () => ({
+      apiUrl: `${gatewayUrl}/api`,
+      executionsUrl: `${gatewayUrl}/_local/executions`,
+      s3Endpoint: s3.endpoint,
+      dynamodbEndpoint: dynamodb.endpoint,
+      stepFunctionsEndpoint: broker.endpoint,
+      bucket: s3.bucket,
+      table: dynamodb.table,
+      stateMachineArn: STATE_MACHINE_ARN,
+      dataDir: options.dataDir ?? null,
+    });
+    const gateway = await startGateway({
+      port,
+      loadHandler,
+      logger,
+      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+      local: {
+        info,
+        listExecutions: () => executions.list(),
+        getExecution: (name) => executions.get(name),
+      },
+    });
+    cleanups.push(gateway.stop);
+    gatewayUrl = gateway.url;
+
+    return {
+      apiUrl: `${gateway.url}/api`,
+      gatewayUrl: gateway.url,
+      s3Endpoint: s3.endpoint,
+      dynamodbEndpoint: dynamodb.endpoint,
+      stepFunctionsEndpoint: broker.endpoint,
+      bucket: s3.bucket,
+      table: dynamodb.table,
+      executions,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function dataDirOption(dataDir: string | undefined): { dataDir?: string } {
+  return dataDir === undefined ? {} : { dataDir };
+}
+
+/**
+ * Bundles the worker once, as the image build does, so every task runs the same bundle. A worker that does
+ * not compile stops the start (fail fast).
+ */
+async function prepareWorker(logger: Logger, cleanups: (() => Promise<void> | void)[]): Promise<() => Promise<string[]>> {
+  // Inside the repository (git-ignored .build/), so a bundle that leaves packages external still resolves them.
+  await mkdir(join(REPO_ROOT, '.build'), { recursive: true });
+  const outDir = await mkdtemp(join(REPO_ROOT, '.build', 'local-worker-'));
+  cleanups.push(() => rm(outDir, { recursive: true, force: true }));
+  const startedAt = Date.now();
+  const bundle = await bundleWorker(outDir);
+  logger(`[cloud] worker bundled in ${Date.now() - startedAt} ms`);
+  return async () => [process.execPath, bundle];
+}

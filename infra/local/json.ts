@@ -1,0 +1,22 @@
+/** A value that survives JSON.stringify/parse unchanged: what flows between workflow states. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Round-trips a value through JSON, as the wire does between Step Functions and a Lambda function:
+ * `undefined` fields vanish, Dates become strings, class instances become plain objects.
+ */
+export function throughTheWire(value: unknown): JsonValue {
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
+}
+
+export async function readJsonBody(request: AsyncIterable<Buffer | string>, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    if (size > maxBytes) throw new RangeError(`Request body larger than ${maxBytes} bytes`);
+    chunks.push(buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}

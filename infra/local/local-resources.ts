@@ -1,0 +1,50 @@
+/**
+ * Names and ARNs of the local stand-ins for the AWS resources the CDK stacks create. The account id is the
+ * conventional all-zero one of local AWS emulators, so an ARN printed in a log is never mistaken for a real one.
+ */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+/** s3rver accepts any secret, but only this access key id. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export const LOCAL_BUCKET = 'vidp-local-media';
+export const LOCAL_TABLE = 'vidp-local-videos';
+
+export const STATE_MACHINE_NAME = 'vidp-pipeline';
+export const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINE_NAME}`;
+export const STATE_MACHINE_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${STATE_MACHINE_NAME}-role`;
+
+export function executionArn(executionName: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:execution:${STATE_MACHINE_NAME}:${executionName}`;
+}
+
+const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
+
+/** Lambda functions the workflow invokes, by the ARN the ASL receives, with the module that serves each. */
+export const LOCAL_LAMBDA_FUNCTIONS = {
+  [lambdaArn('vidp-prepare-subtitles')]: 'functions/pipeline/prepare-subtitles.ts',
+  [lambdaArn('vidp-mark-failed')]: 'functions/pipeline/mark-failed.ts',
+} as const satisfies Record<string, string>;
+
+export const LOCAL_CLUSTER_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster/vidp-local`;
+export const TRANSCODE_TASK_DEFINITION_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:task-definition/vidp-transcode:1`;
+export const WORKER_CONTAINER_NAME = 'ffmpeg-worker';
+
+/**
+ * The values CDK passes as `definitionSubstitutions`, locally. Every `${Placeholder}` of
+ * statemachine/pipeline.asl.json must have one (a test checks it; loading the workflow fails otherwise).
+ */
+export const LOCAL_SUBSTITUTIONS: Readonly<Record<string, string>> = {
+  MediaBucket: LOCAL_BUCKET,
+  VideosTable: LOCAL_TABLE,
+  PrepareSubtitlesFunctionArn: lambdaArn('vidp-prepare-subtitles'),
+  MarkFailedFunctionArn: lambdaArn('vidp-mark-failed'),
+  ClusterArn: LOCAL_CLUSTER_ARN,
+  TranscodeTaskDefinitionArn: TRANSCODE_TASK_DEFINITION_ARN,
+  WorkerContainerName: WORKER_CONTAINER_NAME,
+  // The local ECS runner has no network to place the task in; these only keep the Parameters well-formed.
+  SubnetA: 'subnet-00000000000000001',
+  SubnetB: 'subnet-00000000000000002',
+  WorkerSecurityGroupId: 'sg-00000000000000001',
+};

@@ -1,0 +1,46 @@
+// First: aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks.
+import './polyfills.ts';
+import { startLocalCloud } from './cloud.ts';
+import { createConsoleLogger } from './logger.ts';
+
+/** `npm start`: the local cloud in the foreground until Ctrl-C. */
+const logger = createConsoleLogger();
+const cloud = await startLocalCloud({
+  logger,
+  // Optional: keep uploads and records across restarts.
+  ...(process.env.VIDP_DATA_DIR ? { dataDir: process.env.VIDP_DATA_DIR } : {}),
+}).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE') throw error;
+  logger(`port ${process.env.PORT ?? 3000} is in use: stop what runs there, or start with PORT=<another port> (0 = any free one)`);
+  process.exit(1);
+});
+
+process.stdout.write(
+  [
+    '',
+    'vidp local cloud is running',
+    `  API          ${cloud.apiUrl}`,
+    `  S3           ${cloud.s3Endpoint}  (bucket ${cloud.bucket})`,
+    `  DynamoDB     ${cloud.dynamodbEndpoint}  (table ${cloud.table})`,
+    `  Executions   ${cloud.gatewayUrl}/_local/executions`,
+    '',
+    'Try it: `npm run demo` in another terminal. Ctrl-C stops everything.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(130); // a second Ctrl-C: do not wait
+    stopping = true;
+    logger('stopping…');
+    cloud.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger(`could not stop cleanly: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  });
+}

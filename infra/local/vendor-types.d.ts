@@ -1,0 +1,51 @@
+// The two local stand-ins ship no type declarations; these cover only what infra/local uses.
+
+declare module 's3rver' {
+  import type { Server } from 'node:http';
+  import type { EventEmitter } from 'node:events';
+
+  interface S3rverOptions {
+    address?: string;
+    port?: number;
+    silent?: boolean;
+    directory?: string;
+    resetOnClose?: boolean;
+    allowMismatchedSignatures?: boolean;
+    vhostBuckets?: boolean;
+    configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
+  }
+
+  /** The Koa context, as far as infra/local reads it. */
+  interface S3rverContext {
+    method: string;
+    query: Record<string, unknown>;
+    headers: Record<string, unknown>;
+  }
+
+  class S3rver extends EventEmitter {
+    constructor(options?: S3rverOptions);
+    /** Koa's middleware stack, composed when the server starts listening. */
+    middleware: ((context: S3rverContext, next: () => Promise<void>) => Promise<void>)[];
+    run(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
+    httpServer?: Server;
+  }
+
+  export default S3rver;
+}
+
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+
+  interface DynaliteOptions {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    maxItemSizeKb?: number;
+    /** LevelDB directory; in memory when absent. */
+    path?: string;
+  }
+
+  function dynalite(options?: DynaliteOptions): Server;
+  export default dynalite;
+}

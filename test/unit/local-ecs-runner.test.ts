@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalEcsRunner, type LocalEcsRunner } from '../../infra/local/ecs-runner.ts';
+import type { JsonValue } from '../../infra/local/json.ts';
+import type { TaskInvocation, TaskStateDefinition } from '../../infra/local/task-integrations.ts';
+import { startTaskTokenBroker, type TaskTokenBroker } from '../../infra/local/task-token-broker.ts';
+
+const TASK_DEFINITION = 'arn:aws:ecs:us-east-1:000000000000:task-definition/test-worker:1';
+
+/**
+ * Worker scripts run as real child processes and report through the real SFNClient, the way the FFmpeg
+ * worker does. Each script is an ES module given to `node --input-type=module -e`.
+ */
+const REPORTING_WORKER = `
+  import { SFNClient, SendTaskSuccessCommand, SendTaskFailureCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
+  const sfn = new SFNClient({});
+  const taskToken = process.env.TASK_TOKEN;
+  const mode = process.env.MODE;
+  if (mode === 'success') {
+    await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ seen: process.env.SEEN, leaked: process.env.SECRET_OF_THE_HOST ?? null }) }));
+  } else if (mode === 'failure') {
+    await sfn.send(new SendTaskFailureCommand({ taskToken, error: 'InputInvalidError', cause: 'no video stream' }));
+  } else if (mode === 'exit') {
+    console.log('giving up');
+    process.exit(3);
+  } else if (mode === 'silent') {
+    setInterval(() => {}, 1000);
+  } else if (mode === 'heartbeat-forever') {
+    setInterval(() => sfn.send(new SendTaskHeartbeatCommand({ taskToken })), 200);
+  }
+`;
+
+describe('local ECS runner', () => {
+  let broker: TaskTokenBroker;
+  let runner: LocalEcsRunner;
+  const log: string[] = [];
+
+  beforeAll(async () => {
+    broker = await startTaskTokenBroker();
+    process.env.SECRET_OF_THE_HOST = 'must not reach the container';
+    runner = createLocalEcsRunner({
+      broker,
+      logger: (line) => log.push(line),
+      taskDefinitions: {
+        [TASK_DEFINITION]: {
+          containerName: 'worker',
+          command: async () => [process.execPath, '--input-type=module', '-e', REPORTING_WORKER],
+          environment: {
+            AWS_ENDPOINT_URL_SFN: broker.endpoint,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'S3RVER',
+            AWS_SECRET_ACCESS_KEY: 'S3RVER',
+            SEEN: 'from the task definition',
+          },
+          logLabel: (environment) => environment.MODE ?? '?',
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    delete process.env.SECRET_OF_THE_HOST;
+    await runner.stopAll();
+    await broker.stop();
+  });
+
+  let executions = 0;
+  function runTask(environment: Record<string, string>, state: Partial<TaskStateDefinition> = {}): Promise<JsonValue> {
+    const invocation: TaskInvocation = {
+      stateName: 'Transcode',
+      state: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', ...state },
+      execution: { name: `execution-${++executions}`, taskToken: `token-${executions}` },
+    };
+    const parameters = {
+      TaskDefinition: TASK_DEFINITION,
+      Overrides: {
+        ContainerOverrides: [
+          {
+            Name: 'worker',
+            Environment: Object.entries({ TASK_TOKEN: invocation.execution.taskToken, ...environment }).map(([Name, Value]) => ({
+              Name,
+              Value,
+            })),
+          },
+        ],
+      },
+    };
+    return runner.runTaskAndWaitForTaskToken(parameters, invocation);
+  }
+
+  it('returns the output the worker sends with SendTaskSuccess', async () => {
+    await expect(runTask({ MODE: 'success' })).resolves.toMatchObject({ seen: 'from the task definition' });
+  });
+
+  it('gives the container the task definition environment with the overrides on top, and nothing else of the host', async () => {
+    await expect(runTask({ MODE: 'success', SEEN: 'from the override' })).resolves.toEqual({ seen: 'from the override', leaked: null });
+  });
+
+  it('fails the task with the error and cause the worker sends with SendTaskFailure', async () => {
+    await expect(runTask({ MODE: 'failure' })).rejects.toMatchObject({ name: 'InputInvalidError', message: 'no video stream' });
+  });
+
+  it('fails the task with States.HeartbeatTimeout when the worker exits without reporting', async () => {
+    await expect(runTask({ MODE: 'exit' })).rejects.toMatchObject({
+      name: 'States.HeartbeatTimeout',
+      message: expect.stringContaining('exited with code 3 without reporting'),
+    });
+    expect(log).toContain('[worker exit] giving up');
+  });
+
+  it('stops a worker that sends no heartbeat for HeartbeatSeconds and fails the task with States.HeartbeatTimeout', async () => {
+    await expect(runTask({ MODE: 'silent' }, { HeartbeatSeconds: 1 })).rejects.toMatchObject({ name: 'States.HeartbeatTimeout' });
+    await expect.poll(() => log).toContain('[worker silent] exited with SIGTERM');
+  });
+
+  it('stops a worker still running after TimeoutSeconds and fails the task with States.Timeout, heartbeats or not', async () => {
+    await expect(runTask({ MODE: 'heartbeat-forever' }, { HeartbeatSeconds: 1, TimeoutSeconds: 2 })).rejects.toMatchObject({
+      name: 'States.Timeout',
+    });
+    await expect.poll(() => log).toContain('[worker heartbeat-forever] exited with SIGTERM');
+  });
+
+  it('refuses an unknown task definition as ECS does', async () => {
+    await expect(
+      runner.runTaskAndWaitForTaskToken(
+        { TaskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/nope:1' },
+        {
+          stateName: 'Transcode',
+          state: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken' },
+          execution: { name: 'x', taskToken: 'unused' },
+        },
+      ),
+    ).rejects.toMatchObject({ name: 'ECS.ClientException' });
+  });
+});

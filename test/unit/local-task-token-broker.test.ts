@@ -1,0 +1,93 @@
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskDoesNotExist,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTaskTokenBroker, type TaskTokenBroker } from '../../infra/local/task-token-broker.ts';
+
+describe('local task token broker', () => {
+  let broker: TaskTokenBroker;
+  let sfn: SFNClient;
+
+  beforeAll(async () => {
+    broker = await startTaskTokenBroker();
+    // The stock client, configured the way the worker's default-constructed one is by AWS_ENDPOINT_URL_SFN.
+    sfn = new SFNClient({
+      endpoint: broker.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+  });
+
+  afterAll(async () => {
+    sfn.destroy();
+    await broker.stop();
+  });
+
+  it('resolves the waiting task with the output of SendTaskSuccess', async () => {
+    const pending = broker.waitForTask('token-success');
+
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-success', output: JSON.stringify({ duration: 3.5 }) }));
+
+    await expect(pending.result).resolves.toEqual({ duration: 3.5 });
+  });
+
+  it('rejects the waiting task with the error as name and the cause as message on SendTaskFailure', async () => {
+    const pending = broker.waitForTask('token-failure');
+
+    await sfn.send(
+      new SendTaskFailureCommand({ taskToken: 'token-failure', error: 'InputInvalidError', cause: 'no video stream' }),
+    );
+
+    await expect(pending.result).rejects.toMatchObject({ name: 'InputInvalidError', message: 'no video stream' });
+  });
+
+  it('passes each SendTaskHeartbeat to the waiting task', async () => {
+    const onHeartbeat = vi.fn();
+    const pending = broker.waitForTask('token-heartbeat', { onHeartbeat });
+
+    await sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-heartbeat' }));
+    await sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-heartbeat' }));
+
+    expect(onHeartbeat).toHaveBeenCalledTimes(2);
+    pending.cancel();
+  });
+
+  it('answers TaskDoesNotExist for a token no task waits for', async () => {
+    await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: 'unknown', output: '{}' }))).rejects.toBeInstanceOf(
+      TaskDoesNotExist,
+    );
+  });
+
+  it('refuses reports for a task that stopped waiting', async () => {
+    const pending = broker.waitForTask('token-cancelled');
+    pending.cancel();
+
+    await expect(sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-cancelled' }))).rejects.toBeInstanceOf(
+      TaskDoesNotExist,
+    );
+  });
+
+  it('accepts a token only once: a second SendTaskSuccess is refused', async () => {
+    const pending = broker.waitForTask('token-once');
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-once', output: '"done"' }));
+
+    await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-once', output: '"again"' }))).rejects.toBeInstanceOf(
+      TaskDoesNotExist,
+    );
+    await expect(pending.result).resolves.toBe('done');
+  });
+
+  it('refuses an output that is not JSON and keeps the task waiting', async () => {
+    const pending = broker.waitForTask('token-bad-output');
+
+    await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-bad-output', output: 'not json' }))).rejects.toMatchObject({
+      name: 'InvalidOutput',
+    });
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-bad-output', output: '{}' }));
+    await expect(pending.result).resolves.toEqual({});
+  });
+});
