@@ -15,7 +15,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, parseProbe } from '../../functions/core/transcode.ts';
-import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
+import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
 import { createApiClient, uploadWithPresignedPost, waitForFinalStatus } from '../../infra/local/api-client.ts';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { REPO_ROOT } from '../../infra/local/handler-modules.ts';
@@ -68,7 +68,14 @@ async function twoEncodes(source: string, subtitles: string, output: string): Pr
   await ffmpeg(['-hide_banner', '-loglevel', 'error', '-y', '-i', burned, '-vf', `scale=${box.width}:${box.height}:force_original_aspect_ratio=decrease:force_divisible_by=2`, ...x264, '-c:a', 'aac', '-movflags', '+faststart', output]);
 }
 
-async function pipelineEndToEnd(source: string, subtitles: string): Promise<{ ms: number; status: string }> {
+interface PipelineRun {
+  ms: number;
+  status: string;
+  uploadMs: number;
+  timings?: Timings;
+}
+
+async function pipelineEndToEnd(source: string, subtitles: string): Promise<PipelineRun> {
   process.env.LOG_LEVEL ??= 'warn';
   const cloud = await startLocalCloud({ port: 0, logger: () => {} });
   try {
@@ -76,10 +83,12 @@ async function pipelineEndToEnd(source: string, subtitles: string): Promise<{ ms
     const size = (await stat(source)).size;
     const startedAt = performance.now();
     const created = await api.createVideo({ filename: 'bench.mp4', content_type: 'video/mp4', size, ...TARGET, subtitles: { source: 'upload' } });
-    await uploadWithPresignedPost(created.subtitles_upload, subtitles);
-    await uploadWithPresignedPost(created.upload, source);
+    const uploadMs = await timed(async () => {
+      await uploadWithPresignedPost(created.subtitles_upload, subtitles);
+      await uploadWithPresignedPost(created.upload, source);
+    });
     const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30 * 60_000, intervalMs: 100 });
-    return { ms: performance.now() - startedAt, status: final.status };
+    return { ms: performance.now() - startedAt, status: final.status, uploadMs, ...(final.timings && { timings: final.timings }) };
   } finally {
     await cloud.stop();
   }
@@ -99,6 +108,12 @@ async function main(): Promise<void> {
   const pipeline = await pipelineEndToEnd(source, subtitles);
   if (pipeline.status !== 'saved') throw new Error(`the pipeline ended ${pipeline.status}`);
   say(`local pipeline, create → saved:               ${secondsOf(pipeline.ms)}`);
+  if (pipeline.timings) {
+    const { download_ms, probe_ms, encode_ms, upload_ms, total_ms } = pipeline.timings;
+    const rest = pipeline.ms - pipeline.uploadMs - total_ms;
+    say(`  client upload ${secondsOf(pipeline.uploadMs)} · worker: download ${secondsOf(download_ms)}, probe ${secondsOf(probe_ms)}, ` +
+      `encode ${secondsOf(encode_ms)}, upload ${secondsOf(upload_ms)} · API, workflow and polling ${secondsOf(rest)}`);
+  }
   const twoEncodeMs = await timed(() => twoEncodes(source, subtitles, join(OUT, 'two-encode.mp4')));
   say(`two encodes (burn at source size, compress): ${secondsOf(twoEncodeMs)}`);
 
