@@ -189,6 +189,26 @@ export interface TranscodeArgsInput {
  * `name:rest` as a protocol. FFmpeg's log level stays at its default (info) on purpose: that is where
  * libass reports missing fonts, and the worker's font guard reads those lines.
  */
+/**
+ * A source read over HTTP (a presigned S3 URL) survives dropped connections and S3's occasional 5xx:
+ * ffmpeg reopens the stream at the byte it had reached, for up to 30 s, instead of failing an hour-long encode.
+ */
+const REMOTE_INPUT_OPTIONS = [
+  '-reconnect', '1',
+  '-reconnect_on_network_error', '1',
+  '-reconnect_on_http_error', '5xx',
+  '-reconnect_delay_max', '30',
+];
+
+function isRemote(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/** A presigned URL is a credential: logs and messages keep its scheme, host and path, never its query. */
+export function redactSignedUrls(text: string): string {
+  return text.replace(/(https?:\/\/[^\s'"?]+)\?[^\s'"]*/gi, '$1?<signature redacted>');
+}
+
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
   const subtitles = [
     `filename=${escapeFilterValue(input.subtitlesPath)}`,
@@ -203,6 +223,7 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     '-hide_banner',
     '-nostdin',
     '-y',
+    ...(isRemote(input.inputPath) ? REMOTE_INPUT_OPTIONS : []),
     '-i',
     input.inputPath,
     '-map',

@@ -10,6 +10,7 @@ import {
   escapeFilterValue,
   fitWithinBox,
   parseProgress,
+  redactSignedUrls,
   type TranscodeArgsInput,
 } from '../../functions/core/transcode.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
@@ -136,6 +137,31 @@ describe('buildTranscodeArgs', () => {
       "scale=1280:720,setsar=1,subtitles=filename=\\'/work/job/subtitles.srt\\'" +
         ":fontsdir=\\'/usr/share/fonts/truetype/dejavu\\':force_style=\\'FontName=DejaVu Sans\\'",
     );
+  });
+});
+
+describe('a source read over HTTP', () => {
+  const url = 'https://media.s3.eu-west-1.amazonaws.com/uploads/v/source.mp4?X-Amz-Signature=abc&X-Amz-Expires=21600';
+
+  it('reconnects after dropped connections and S3 5xx, options placed before the input they apply to', () => {
+    const args = buildTranscodeArgs({ ...jobArgs, inputPath: url });
+    const input = args.indexOf('-i');
+    expect(args[input + 1]).toBe(url);
+    expect(args.slice(0, input)).toEqual(
+      expect.arrayContaining(['-reconnect', '1', '-reconnect_on_network_error', '-reconnect_on_http_error', '5xx']),
+    );
+  });
+
+  it('adds no network options for a local file', () => {
+    expect(buildTranscodeArgs(jobArgs).join(' ')).not.toContain('reconnect');
+  });
+
+  it('keeps the signature of a presigned URL out of any text that is logged', () => {
+    const line = `[https @ 0x55] Opening '${url}' for reading`;
+    expect(redactSignedUrls(line)).toBe(
+      "[https @ 0x55] Opening 'https://media.s3.eu-west-1.amazonaws.com/uploads/v/source.mp4?<signature redacted>' for reading",
+    );
+    expect(redactSignedUrls('/tmp/source.mp4: Invalid data')).toBe('/tmp/source.mp4: Invalid data');
   });
 });
 

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -15,6 +15,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  presignedSourceLocator,
   runTranscodeJob,
   type JobOutcome,
   type TranscodeJob,
@@ -81,12 +82,15 @@ const job: TranscodeJob = {
   fontName: 'DejaVu Sans',
 };
 
-/** Mocks that answer like AWS: S3 serves `source` and the subtitles, everything else succeeds. */
+/** The file ffmpeg reads as the source in the next job. */
+let sourceFile: string = files.clip;
+
+/** Mocks that answer like AWS: S3 serves the subtitles, everything else succeeds; ffmpeg reads `source`. */
 function arrangeCloud(source: string = files.clip): void {
   s3Mock.reset();
   sfnMock.reset();
   dynamoMock.reset();
-  s3Mock.on(GetObjectCommand, { Bucket: job.bucket, Key: job.sourceKey }).callsFake(() => ({ Body: createReadStream(source) }));
+  sourceFile = source;
   s3Mock
     .on(GetObjectCommand, { Bucket: job.bucket, Key: job.subtitlesKey })
     .callsFake(() => ({ Body: createReadStream(files.subtitles) }));
@@ -117,6 +121,8 @@ async function runJob(overrides: { job?: Partial<TranscodeJob>; deps?: Partial<W
       workDir,
       heartbeatIntervalMs: 10,
       progressIntervalMs: 0,
+      // ffmpeg reads the fixture file directly; presignedSourceLocator has tests of its own below.
+      locateSource: async () => sourceFile,
       ...overrides.deps,
     },
   );
@@ -332,5 +338,34 @@ describe('a task nobody waits for any more', () => {
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskFailureCommand);
     expect(readdirSync(workDir)).toEqual([]);
+  });
+});
+
+describe('presignedSourceLocator', () => {
+  const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
+  const locate = presignedSourceLocator(client);
+  const signal = new AbortController().signal;
+  afterEach(() => s3Mock.reset());
+
+  it('hands ffmpeg a presigned GET of the source that outlives the longest encode', async () => {
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 10 });
+
+    const url = new URL(await locate('media', 'uploads/v/source.mp4', signal));
+
+    expect(url.pathname).toContain('uploads/v/source.mp4');
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeGreaterThan(4 * 3600);
+    expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'media', Key: 'uploads/v/source.mp4' });
+  });
+
+  it('reports a source that is gone as InputInvalidError', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }));
+    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: 'InputInvalidError' });
+  });
+
+  it('reports S3 trouble as StorageUnavailableError, which the workflow retries', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(
+      new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Slow down' }),
+    );
+    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: 'StorageUnavailableError' });
   });
 });

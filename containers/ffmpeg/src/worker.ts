@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { GetObjectCommand, NoSuchKey, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import {
   InvalidToken,
   SendTaskFailureCommand,
@@ -28,6 +28,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { dynamodb, s3, sfn } from '../../../functions/core/clients.ts';
 import { parseConfig } from '../../../functions/core/config.ts';
@@ -51,6 +52,7 @@ import {
   FONT_FILE_PATTERN,
   parseProbe,
   parseProgress,
+  redactSignedUrls,
   type Dimensions,
   type ProbeResult,
   type TranscodeOutput,
@@ -117,6 +119,12 @@ export interface WorkerDeps {
   workDir: string;
   heartbeatIntervalMs: number;
   progressIntervalMs: number;
+  /**
+   * What ffmpeg reads the source from: in production a presigned URL (see presignedSourceLocator), so
+   * decoding starts at once with HTTP range reads instead of after a full download, and the task's disk
+   * only has to hold the output.
+   */
+  locateSource: (bucket: string, key: string, signal: AbortSignal) => Promise<string>;
   /** Aborting it stops the job without reporting (the process is being stopped). */
   signal?: AbortSignal;
 }
@@ -177,24 +185,20 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
   const workDir = await mkdtemp(join(resolve(deps.workDir), `vidp-${job.videoId.replace(/[^\w-]/g, '_')}-`));
   try {
     const files = {
-      source: join(workDir, `source${safeExtension(job.sourceKey)}`),
       subtitles: join(workDir, 'subtitles.srt'),
       output: join(workDir, 'output.mp4'),
     };
 
+    // The subtitles are downloaded; the source is only located here and read by ffmpeg as it encodes.
     const downloadStartedAt = performance.now();
-    // One after the other, the small one first: when the subtitles are missing, no gigabyte of video
-    // gets downloaded for nothing.
     await downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: files.subtitles, signal }, () =>
       new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
     );
-    await downloadObject(deps.s3, { bucket: job.bucket, key: job.sourceKey, file: files.source, signal }, () =>
-      new InputInvalidError('The uploaded video is no longer in storage'),
-    );
+    const sourceLocation = await deps.locateSource(job.bucket, job.sourceKey, signal);
     const downloadMs = elapsedSince(downloadStartedAt);
 
     const probeStartedAt = performance.now();
-    const source = await probeSource(files.source, deps, signal);
+    const source = await probeSource(sourceLocation, deps, signal);
     const probeMs = elapsedSince(probeStartedAt);
 
     const displayed = displayDimensions(source.video);
@@ -209,7 +213,7 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
     const encodeStartedAt = performance.now();
     await encode(
       buildTranscodeArgs({
-        inputPath: files.source,
+        inputPath: sourceLocation,
         outputPath: files.output,
         subtitlesPath: files.subtitles,
         fontsDir: resolve(job.fontsDir),
@@ -267,6 +271,28 @@ async function ensureFontsAvailable(fontsDir: string): Promise<void> {
   if (!entries.some((name) => FONT_FILE_PATTERN.test(name))) {
     throw new WorkerMisconfiguredError(`No font file (.ttf/.otf) in ${fontsDir}: subtitles could not be drawn`);
   }
+}
+
+/** Seconds a source URL stays valid: longer than the Transcode state's TimeoutSeconds (4 h). */
+const SOURCE_URL_TTL_SECONDS = 6 * 3600;
+
+/**
+ * The production source locator: confirms the upload is still there (a clear error now rather than an HTTP
+ * 404 from inside ffmpeg) and presigns a GET for ffmpeg. Signed with the task role's credentials, the URL is
+ * good for as long as they are; ffmpeg keeps its connection open and reconnects only on errors.
+ */
+export function presignedSourceLocator(client: S3Client): WorkerDeps['locateSource'] {
+  return async (bucket, key, signal) => {
+    try {
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    } catch (error) {
+      if (error instanceof NotFound || error instanceof NoSuchKey) {
+        throw new InputInvalidError('The uploaded video is no longer in storage');
+      }
+      throw toStorageError(error, `looking up ${key}`);
+    }
+    return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: SOURCE_URL_TTL_SECONDS });
+  };
 }
 
 async function downloadObject(
@@ -330,8 +356,9 @@ async function runFfprobe(
     // execFile's error carries the process' output.
     const stderr = String((error as { stderr?: unknown }).stderr ?? '');
     const lastLine = stderr.trim().split('\n').at(-1) ?? '';
-    // "…/source.mp4: Invalid data found when processing input": the path means nothing to users.
-    return { failure: (lastLine.startsWith(`${file}: `) ? lastLine.slice(file.length + 2) : lastLine).slice(0, 200) };
+    // "…/source.mp4: Invalid data found when processing input": the location means nothing to users.
+    const reason = lastLine.startsWith(`${file}: `) ? lastLine.slice(file.length + 2) : lastLine;
+    return { failure: redactSignedUrls(reason).slice(0, 200) };
   }
 }
 
@@ -382,7 +409,7 @@ async function encode(
   const missingGlyphs = new Set<string>();
   let fontNotFound: string | undefined;
   createInterface({ input: child.stderr }).on('line', (line) => {
-    stderrTail.push(line);
+    stderrTail.push(redactSignedUrls(line));
     if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
     const problem = detectFontProblem(line);
     if (problem?.kind === 'no_font' && fontNotFound === undefined) {
@@ -593,12 +620,6 @@ function elapsedSince(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
 }
 
-/** Keeps the source's extension as a hint for FFmpeg's format detection, if it looks like one. */
-function safeExtension(key: string): string {
-  const extension = extname(key).toLowerCase();
-  return /^\.[a-z0-9]{1,8}$/.test(extension) ? extension : '';
-}
-
 // ---- the entry point -------------------------------------------------------------------------------
 
 export function jobFromConfig(config: WorkerConfig): TranscodeJob {
@@ -654,6 +675,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
       workDir: config.WORK_DIR,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_SECONDS * 1000,
       progressIntervalMs: config.PROGRESS_INTERVAL_SECONDS * 1000,
+      locateSource: presignedSourceLocator(s3),
       signal: stopping.signal,
     });
     return outcome === 'abandoned' ? 1 : 0;
