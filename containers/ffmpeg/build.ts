@@ -4,9 +4,9 @@
  *
  * CLI: `tsx containers/ffmpeg/build.ts <outfile>`
  */
-import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { isEntryPoint } from './src/entry-point.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./src/worker.ts', import.meta.url));
 
@@ -28,17 +28,7 @@ export async function bundleWorker(outfile: string): Promise<void> {
   });
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const outfile = process.argv[2];
   if (outfile === undefined) {
     console.error('usage: build.ts <outfile>');

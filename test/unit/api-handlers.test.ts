@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dynamodb } from '../../functions/core/clients.ts';
 import { handler as createUpload } from '../../functions/api/create-upload.ts';
 import { handler as getVideo } from '../../functions/api/get-video.ts';
-import type { VideoRecord } from '../../functions/core/video.ts';
+import { aVideoRecord } from '../support/video-record.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
 
 const ddb = mockClient(dynamodb);
@@ -105,21 +105,14 @@ describe('POST /videos', () => {
 
 describe('GET /videos/{id}', () => {
   const id = '0b7f6c3e-1d2a-4c5b-9e8f-7a6b5c4d3e2f';
-  const base: VideoRecord = {
+  const base = aVideoRecord({
     id,
     filename: 'talk.mov',
     content_type: 'video/quicktime',
-    upload_size: 10,
     status: 'processing',
-    target_resolution: '720p',
-    crf: 23,
-    preset: 'medium',
-    subtitles: { source: 'upload', key: `uploads/${id}/subtitles.srt` },
     source_key: `uploads/${id}/source.mov`,
     progress: 42,
-    created_at: '2026-01-01T00:00:00.000Z',
-    updated_at: '2026-01-01T00:00:01.000Z',
-  };
+  });
   const get = (videoId: string) =>
     getVideo(apiEvent({ resource: '/videos/{id}', path: `/videos/${videoId}`, pathParameters: { id: videoId } }), lambdaContext);
 

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dynamodb, s3 } from '../../functions/core/clients.ts';
 import { handler as markFailed } from '../../functions/pipeline/mark-failed.ts';
 import { handler as prepareSubtitles } from '../../functions/pipeline/prepare-subtitles.ts';
-import type { VideoRecord } from '../../functions/core/video.ts';
+import { aVideoRecord } from '../support/video-record.ts';
 
 const ddb = mockClient(dynamodb);
 const s3Mock = mockClient(s3);
@@ -18,20 +18,7 @@ beforeEach(() => {
 });
 
 const id = '5a0e7c1b-2f3d-4e5a-8b9c-0d1e2f3a4b5c';
-const record: VideoRecord = {
-  id,
-  filename: 'talk.mp4',
-  content_type: 'video/mp4',
-  upload_size: 10,
-  status: 'processing',
-  target_resolution: '720p',
-  crf: 23,
-  preset: 'medium',
-  subtitles: { source: 'upload', key: `uploads/${id}/subtitles.srt` },
-  source_key: `uploads/${id}/source.mp4`,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-};
+const record = aVideoRecord({ id, status: 'processing' });
 const objectBody = (bytes: Uint8Array) => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(bytes)])), ContentLength: bytes.length });
 
 describe('PrepareSubtitles task', () => {

@@ -5,27 +5,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../functions/core/errors.ts';
 import { createVideoRepository } from '../../functions/core/video-repository.ts';
-import type { VideoRecord } from '../../functions/core/video.ts';
+import { aVideoRecord } from '../support/video-record.ts';
 
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const ddb = mockClient(documentClient);
 const repository = createVideoRepository(documentClient, 'videos');
 
-const record: VideoRecord = {
-  id: '6f1c2a8e-0000-4000-8000-000000000001',
-  filename: 'talk.mp4',
-  content_type: 'video/mp4',
-  upload_size: 1000,
-  status: 'awaiting_upload',
-  target_resolution: '720p',
-  crf: 23,
-  preset: 'medium',
-  subtitles: { source: 'upload', key: 'uploads/x/subtitles.srt' },
-  source_key: 'uploads/x/source.mp4',
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-};
+const record = aVideoRecord();
 
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 

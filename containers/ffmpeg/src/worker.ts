@@ -7,15 +7,14 @@
  * metadata, or failure with an error name the ASL can match). Heartbeats keep the task alive meanwhile.
  */
 import { execFile, spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -44,6 +43,7 @@ import {
 } from '../../../functions/core/errors.ts';
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { createLogger, describeError, type Logger } from '../../../functions/core/log.ts';
+import { isEntryPoint } from './entry-point.ts';
 import {
   buildTranscodeArgs,
   detectFontProblem,
@@ -685,17 +685,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   // process.exit, not exitCode: an idle keep-alive socket must not keep a finished Fargate task running.
   // Log lines are already out: stdout writes to files and pipes are synchronous on Linux.
   main(process.env).then(
