@@ -3,7 +3,7 @@ import { loadConfig } from '../core/config.ts';
 import { getVideo } from '../core/get-video.ts';
 import { createVideoRepository } from '../core/video-repository.ts';
 import { apiHandler } from './http.ts';
-import { VideoIdPathSchema } from './schemas.ts';
+import { VideoIdPathSchema } from './contract.ts';
 
 const config = loadConfig();
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);

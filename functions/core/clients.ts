@@ -16,7 +16,10 @@ export const s3 = new S3Client({
   responseChecksumValidation: 'WHEN_REQUIRED',
 });
 
-export const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+/** The low-level client, for table-level calls (DescribeTable); items go through `dynamodb`. */
+export const dynamodbTables = new DynamoDBClient({});
+
+export const dynamodb = DynamoDBDocumentClient.from(dynamodbTables, {
   marshallOptions: { removeUndefinedValues: true },
 });
 

@@ -16,10 +16,14 @@ export const ConfigSchema = z.object({
   /** x264 preset used when a request names none (the replaced service used medium). */
   FFMPEG_PRESET: X264PresetSchema.default('medium'),
   MAX_UPLOAD_BYTES: positiveInt.default(5 * GiB),
+  /** Videos above this size upload in parts (resumable); below it, with one presigned POST. */
+  MULTIPART_THRESHOLD_BYTES: positiveInt.default(100 * MiB),
   MAX_SUBTITLES_BYTES: positiveInt.default(2 * MiB),
   /** Lifetime of presigned upload URLs. Short: a browser starts the upload right away. */
   UPLOAD_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(15 * 60),
   PLAYBACK_URL_TTL_SECONDS: positiveInt.max(12 * 3600).default(3600),
+  /** Reported by GET /api/health. */
+  VIDP_VERSION: z.string().default('dev'),
   /** Comma-separated origins allowed by CORS; "*" only makes sense for local use. */
   ALLOWED_ORIGINS: z
     .string()
@@ -27,6 +31,44 @@ export const ConfigSchema = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** Only GET /videos pages through results, so only its function holds the key that signs cursors. */
+export const CursorConfigSchema = z.object({
+  /**
+   * Signs list cursors so a client cannot forge or edit one (they carry DynamoDB keys). Any long random
+   * string; changing it only invalidates cursors in flight.
+   */
+  CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters (a random secret)'),
+});
+
+/** The PrepareSubtitles function fetches subtitles from URLs: where it may go, and how long it waits. */
+export const SubtitleFetchConfigSchema = z.object({
+  /**
+   * Hosts trusted even at private addresses (the subtitle service usually lives inside the VPC), as
+   * `host` (any port) or `host:port`, comma-separated. Every other host must resolve to public addresses.
+   */
+  SUBTITLE_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean)),
+  SUBTITLE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
+  /** The whole fetch, redirects included. */
+  SUBTITLE_FETCH_TIMEOUT_MS: positiveInt.default(20_000),
+});
+export type SubtitleFetchConfig = z.infer<typeof SubtitleFetchConfigSchema>;
+
+/** The scheduled cleanup: how old things get before it removes them. */
+export const CleanupConfigSchema = z.object({
+  /** Working files under temp/ older than this are deleted (a run that died left them). */
+  TEMP_TTL_HOURS: positiveInt.default(24),
+  /** Multipart uploads started longer ago than this and never completed are aborted. */
+  MULTIPART_TTL_HOURS: positiveInt.default(24),
+  /** Records still `awaiting_upload` this long after creation end `failed` with `upload_expired`. */
+  PENDING_UPLOAD_TTL_HOURS: positiveInt.default(24),
+  /** Sources of saved videos are deleted this many days after they were created; 0 keeps them. */
+  SOURCE_RETENTION_DAYS: z.coerce.number().int().nonnegative().default(7),
+});
+export type CleanupConfig = z.infer<typeof CleanupConfigSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

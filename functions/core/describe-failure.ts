@@ -3,9 +3,13 @@ import {
   InternalError,
   NotFoundError,
   StorageUnavailableError,
+  SubtitlesFetchFailedError,
   SubtitlesInvalidError,
   SubtitlesNotReadyError,
+  SubtitlesUnavailableError,
+  SubtitlesUrlRefusedError,
   TranscodeFailedError,
+  TranscodeTimeoutError,
   WorkerMisconfiguredError,
   type AppError,
 } from './errors.ts';
@@ -21,8 +25,12 @@ type AppErrorClass = new (message: string) => AppError;
 const PIPELINE_ERRORS: readonly AppErrorClass[] = [
   SubtitlesInvalidError,
   SubtitlesNotReadyError,
+  SubtitlesUnavailableError,
+  SubtitlesFetchFailedError,
+  SubtitlesUrlRefusedError,
   InputInvalidError,
   TranscodeFailedError,
+  TranscodeTimeoutError,
   WorkerMisconfiguredError,
   StorageUnavailableError,
   NotFoundError,
@@ -37,6 +45,17 @@ const GENERIC_MESSAGES: Record<string, string> = {
   storage_unavailable: 'Storage was unavailable for too long while processing; retry the video.',
   internal_error: 'Processing failed unexpectedly. The execution log has the details; retry the video.',
   timeout: 'Processing took longer than allowed and was stopped.',
+  subtitles_unavailable: 'The subtitle service did not deliver the subtitles, even after retries.',
+};
+
+/**
+ * Step Functions' own timeouts of the Transcode task. Nobody heartbeating means the worker died (crashed,
+ * was killed, ran out of memory) or hung: the workflow already retried it by then.
+ */
+const STATES_TIMEOUTS: Record<string, string> = {
+  'States.Timeout': 'Processing took longer than allowed and was stopped.',
+  'States.HeartbeatTimeout':
+    'The transcoding worker stopped responding (it crashed, was stopped or hung), also when retried.',
 };
 
 /**
@@ -45,9 +64,8 @@ const GENERIC_MESSAGES: Record<string, string> = {
  * of their own; anything else is an internal error with a generic message.
  */
 export function describeFailure(caught: CaughtError): VideoError {
-  if (caught.Error === 'States.Timeout' || caught.Error === 'States.HeartbeatTimeout') {
-    return { code: 'timeout', message: GENERIC_MESSAGES.timeout! };
-  }
+  const timeout = STATES_TIMEOUTS[caught.Error];
+  if (timeout !== undefined) return { code: 'timeout', message: timeout };
   const known = BY_NAME.get(caught.Error);
   if (known === undefined) return { code: 'internal_error', message: GENERIC_MESSAGES.internal_error! };
   const message = known.expose ? messageFromCause(caught.Cause) : undefined;

@@ -114,6 +114,33 @@ export class StorageUnavailableError extends AppError {
   override readonly expose = false;
 }
 
+/** The encode stopped making progress, or took longer than allowed. Not retried: it would hang again. */
+export class TranscodeTimeoutError extends AppError {
+  readonly code = 'timeout';
+  readonly statusCode = 504;
+}
+
+/**
+ * The subtitle service failed in a way that may pass (5xx, timeout, connection dropped): the workflow
+ * retries it with backoff. Messages name the host only, never the URL (its query may hold a token).
+ */
+export class SubtitlesUnavailableError extends AppError {
+  readonly code = 'subtitles_unavailable';
+  readonly statusCode = 503;
+}
+
+/** The subtitle URL answered with a client error (4xx), could not be resolved, or redirected too often. */
+export class SubtitlesFetchFailedError extends AppError {
+  readonly code = 'subtitles_fetch_failed';
+  readonly statusCode = 422;
+}
+
+/** The subtitle URL points somewhere the workflow must not go (a private, loopback or link-local address). */
+export class SubtitlesUrlRefusedError extends AppError {
+  readonly code = 'subtitles_url_refused';
+  readonly statusCode = 422;
+}
+
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }

@@ -13,6 +13,8 @@ export const keys = {
   uploadedSubtitles: (videoId: string) => `${UPLOADS_PREFIX}${videoId}/subtitles.srt`,
   preparedSubtitles: (videoId: string) => `${TEMP_PREFIX}${videoId}/subtitles.srt`,
   output: (videoId: string) => `${VIDEOS_PREFIX}${videoId}/video.mp4`,
+  /** The subtitles as burned in, next to the MP4, for players that show a subtitle track. */
+  subtitleSidecar: (videoId: string, format: 'srt' | 'vtt') => `${VIDEOS_PREFIX}${videoId}/subtitles.${format}`,
   tempPrefix: (videoId: string) => `${TEMP_PREFIX}${videoId}/`,
 };
 

@@ -3,12 +3,15 @@ import { SubtitlesInvalidError, SubtitlesNotReadyError } from './errors.ts';
 import { keys } from './keys.ts';
 import { formatSrt, parseSubtitles } from './subtitles.ts';
 import type { VideoRepository } from './video-repository.ts';
+import type { SubtitlesSpec } from './video.ts';
 
 export interface PrepareSubtitlesDeps {
-  repository: VideoRepository;
+  repository: Pick<VideoRepository, 'get' | 'addWarnings'>;
   s3: S3Client;
   bucket: string;
   maxBytes: number;
+  /** Fetches subtitles given as a URL (the guarded fetch of subtitle-fetch.ts in production). */
+  fetchFromUrl: (url: string) => Promise<Uint8Array>;
 }
 
 export interface PreparedSubtitles {
@@ -20,13 +23,16 @@ export interface PreparedSubtitles {
 }
 
 /**
- * Workflow step: read the video's subtitles, validate them, and write the normalised SRT the worker burns
- * in to temp/{id}/subtitles.srt. Throws SubtitlesNotReadyError while the upload has not arrived (the
- * workflow retries it) and SubtitlesInvalidError for a file no retry can fix.
+ * Workflow step: read the video's subtitles — uploaded next to it, or fetched from the URL it names —
+ * validate them, and write the normalised SRT the worker burns in to temp/{id}/subtitles.srt.
+ * Throws SubtitlesNotReadyError while an upload has not arrived and SubtitlesUnavailableError while the
+ * subtitle service fails (the workflow retries both), and errors no retry can fix otherwise
+ * (SubtitlesInvalidError, SubtitlesFetchFailedError, SubtitlesUrlRefusedError).
  */
 export async function prepareSubtitles(videoId: string, deps: PrepareSubtitlesDeps): Promise<PreparedSubtitles> {
   const record = await deps.repository.get(videoId);
-  const raw = await readSubtitles(deps, record.subtitles.key);
+  const raw = await readSubtitles(deps, record.subtitles);
+  if (raw.length === 0) throw new SubtitlesInvalidError('The subtitles file is empty');
   const parsed = parseSubtitles(raw);
   const key = keys.preparedSubtitles(videoId);
   await deps.s3.send(
@@ -37,18 +43,19 @@ export async function prepareSubtitles(videoId: string, deps: PrepareSubtitlesDe
       ContentType: 'application/x-subrip; charset=utf-8',
     }),
   );
+  // Advisory, like progress: the video is processed whether or not the note lands.
+  await deps.repository.addWarnings(videoId, parsed.warnings);
   return { key, cue_count: parsed.cues.length, format: parsed.format, encoding: parsed.encoding, warnings: parsed.warnings };
 }
 
-async function readSubtitles(deps: PrepareSubtitlesDeps, key: string): Promise<Uint8Array> {
+async function readSubtitles(deps: PrepareSubtitlesDeps, spec: SubtitlesSpec): Promise<Uint8Array> {
+  if (spec.source === 'url') return deps.fetchFromUrl(spec.url);
   try {
-    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: spec.key }));
     if ((object.ContentLength ?? 0) > deps.maxBytes) {
       throw new SubtitlesInvalidError(`The subtitles file is larger than ${deps.maxBytes} bytes`);
     }
-    const bytes = await object.Body!.transformToByteArray();
-    if (bytes.length === 0) throw new SubtitlesInvalidError('The subtitles file is empty');
-    return bytes;
+    return await object.Body!.transformToByteArray();
   } catch (error) {
     if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
       throw new SubtitlesNotReadyError(

@@ -117,11 +117,38 @@ export function formatSrt(cues: readonly Cue[]): string {
   return cues.map((cue, index) => `${index + 1}\n${srtTime(cue.startMs)} --> ${srtTime(cue.endMs)}\n${cue.text}\n`).join('\n');
 }
 
+/**
+ * The same cues as WebVTT, for players that show subtitles as a track (`<track src=… kind=subtitles>`).
+ * Text is escaped for VTT (`&`, `<` outside <i>/<b>/<u>) and ASS override blocks like `{\an8}`, which
+ * libass honours in the burn-in but a VTT player would print, are left out.
+ */
+export function formatVtt(cues: readonly Cue[]): string {
+  const body = cues
+    .map((cue) => {
+      const text = cue.text
+        .replace(/\{\\[^}]*\}/g, '')
+        .replace(/&/g, '&amp;')
+        .replace(/<(?!\/?[ibu]>)/g, '&lt;')
+        .replace(/-->/g, '--&gt;');
+      return `${vttTime(cue.startMs)} --> ${vttTime(cue.endMs)}\n${text}\n`;
+    })
+    .join('\n');
+  return `WEBVTT\n\n${body}`;
+}
+
 function srtTime(totalMs: number): string {
+  return clockTime(totalMs, ',');
+}
+
+function vttTime(totalMs: number): string {
+  return clockTime(totalMs, '.');
+}
+
+function clockTime(totalMs: number, decimalSeparator: string): string {
   const ms = totalMs % 1000;
   const totalSeconds = Math.floor(totalMs / 1000);
   const pad = (value: number, width = 2) => String(value).padStart(width, '0');
-  return `${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)},${pad(ms, 3)}`;
+  return `${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}${decimalSeparator}${pad(ms, 3)}`;
 }
 
 function* blocksOf(lines: string[]): Generator<{ firstLine: number; lines: string[] }> {

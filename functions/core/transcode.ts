@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputInvalidError } from './errors.ts';
-import { TimingsSchema, type X264Preset } from './video.ts';
+import { JobCostSchema, SubtitleFilesSchema, TimingsSchema, type JobCost, type X264Preset } from './video.ts';
 
 /**
  * The FFmpeg side of the pipeline, as pure functions: what ffprobe says about a file, how big the output
@@ -25,6 +25,8 @@ export interface ProbedVideoStream {
   sampleAspectRatio: number;
   pixFmt: string | undefined;
   codec: string | undefined;
+  /** Frames per second: `r_frame_rate` (the stream's base rate) and `avg_frame_rate`; undefined when unknown. */
+  frameRate: { base: number | undefined; average: number | undefined };
 }
 
 export interface ProbeResult {
@@ -41,6 +43,8 @@ const FfprobeStreamSchema = z.looseObject({
   height: z.number().optional(),
   pix_fmt: z.string().optional(),
   sample_aspect_ratio: z.string().optional(),
+  r_frame_rate: z.string().optional(),
+  avg_frame_rate: z.string().optional(),
   duration: z.string().optional(),
   disposition: z.looseObject({ attached_pic: z.number().optional() }).optional(),
   tags: z.looseObject({ rotate: z.string().optional() }).optional(),
@@ -84,6 +88,7 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
           sampleAspectRatio: parseRatio(videoStream.sample_aspect_ratio) ?? 1,
           pixFmt: videoStream.pix_fmt,
           codec: videoStream.codec_name,
+          frameRate: { base: parseFrameRate(videoStream.r_frame_rate), average: parseFrameRate(videoStream.avg_frame_rate) },
         }
       : undefined;
 
@@ -123,6 +128,14 @@ function parseRatio(value: string | undefined): number | undefined {
   return Number.isFinite(ratio) && ratio > 0 ? ratio : undefined;
 }
 
+/** "30000/1001" → 29.97; "0/0" (unknown) → undefined. */
+function parseFrameRate(value: string | undefined): number | undefined {
+  const match = /^(\d+)\/(\d+)$/.exec(value ?? '');
+  if (!match) return undefined;
+  const rate = Number(match[1]) / Number(match[2]);
+  return Number.isFinite(rate) && rate > 0 ? rate : undefined;
+}
+
 function positiveNumber(value: string | undefined): number | undefined {
   const number = Number(value);
   return value !== undefined && Number.isFinite(number) && number > 0 ? number : undefined;
@@ -155,6 +168,32 @@ function floorToEven(value: number): number {
   return 2 * Math.floor(value / 2);
 }
 
+// ---- frame rate ------------------------------------------------------------------------------------
+
+/** The highest frame rate the output keeps; more only costs bits that players drop. */
+export const MAX_OUTPUT_FRAME_RATE = 60;
+const STANDARD_FRAME_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 48, 50, 60000 / 1001, 60];
+
+/**
+ * The constant frame rate to encode at, or undefined to keep the source's timing as it is.
+ *
+ * A constant-rate source keeps its rate. A variable-rate one (phones, screen recorders, web streams:
+ * base and average rates differ), one faster than 60 fps, or one whose rate is unknown, is encoded at a
+ * constant rate — its average, snapped to the standard rate within 3 % (29.97 rather than 29.94), at
+ * most 60 — so players, editors and seeking see regular frames instead of a 1000-fps time base.
+ */
+export function outputFrameRate(video: Pick<ProbedVideoStream, 'frameRate'>): number | undefined {
+  const { base, average } = video.frameRate;
+  const rate = average ?? base;
+  if (rate === undefined) return 30;
+  const variable = base !== undefined && average !== undefined && Math.abs(base - average) / average > 0.01;
+  if (!variable && rate <= MAX_OUTPUT_FRAME_RATE) return undefined;
+  const capped = Math.min(rate, MAX_OUTPUT_FRAME_RATE);
+  const distance = (candidate: number) => Math.abs(candidate - capped) / candidate;
+  const nearest = STANDARD_FRAME_RATES.reduce((best, candidate) => (distance(candidate) < distance(best) ? candidate : best));
+  return Math.round((distance(nearest) <= 0.03 ? nearest : capped) * 1000) / 1000;
+}
+
 // ---- the ffmpeg command ----------------------------------------------------------------------------
 
 /**
@@ -172,7 +211,8 @@ export function escapeFilterValue(value: string): string {
 export interface TranscodeArgsInput {
   inputPath: string;
   outputPath: string;
-  subtitlesPath: string;
+  /** Undefined when no cue is left to burn in (all started after the video's end). */
+  subtitlesPath: string | undefined;
   fontsDir: string;
   fontName: string;
   width: number;
@@ -180,6 +220,8 @@ export interface TranscodeArgsInput {
   crf: number;
   preset: X264Preset;
   hasAudio: boolean;
+  /** Encode at this constant frame rate (see outputFrameRate); undefined keeps the source's timing. */
+  frameRate?: number | undefined;
 }
 
 /**
@@ -210,19 +252,26 @@ export function redactSignedUrls(text: string): string {
 }
 
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
-  const subtitles = [
-    `filename=${escapeFilterValue(input.subtitlesPath)}`,
-    `fontsdir=${escapeFilterValue(input.fontsDir)}`,
-    `force_style=${escapeFilterValue(`FontName=${input.fontName}`)}`,
-  ].join(':');
   // Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);
   // setsar=1 turns anamorphic sources into square pixels, so W x H is what players show.
-  const videoFilter = `scale=${input.width}:${input.height},setsar=1,subtitles=${subtitles}`;
+  const filters = [`scale=${input.width}:${input.height}`, 'setsar=1'];
+  if (input.subtitlesPath !== undefined) {
+    const subtitles = [
+      `filename=${escapeFilterValue(input.subtitlesPath)}`,
+      `fontsdir=${escapeFilterValue(input.fontsDir)}`,
+      `force_style=${escapeFilterValue(`FontName=${input.fontName}`)}`,
+    ].join(':');
+    filters.push(`subtitles=${subtitles}`);
+  }
+  const videoFilter = filters.join(',');
 
   return [
     '-hide_banner',
     '-nostdin',
     '-y',
+    // A decoding error ends the run instead of being skipped: a damaged or truncated upload fails as
+    // input_invalid rather than coming out as a shorter or broken video (see classifyFfmpegFailure).
+    '-xerror',
     ...(isRemote(input.inputPath) ? REMOTE_INPUT_OPTIONS : []),
     '-i',
     input.inputPath,
@@ -238,8 +287,10 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     input.preset,
     '-crf',
     String(input.crf),
+    // 8-bit 4:2:0 whatever the source (10-bit, 4:2:2, 4:4:4): what every player decodes.
     '-pix_fmt',
     'yuv420p',
+    ...(input.frameRate === undefined ? [] : ['-fps_mode', 'cfr', '-r', String(input.frameRate)]),
     ...(input.hasAudio ? ['-c:a', 'aac', '-b:a', '128k'] : ['-an']),
     // moov atom first: playback starts before the whole file is downloaded.
     '-movflags',
@@ -249,6 +300,74 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     '-nostats',
     input.outputPath,
   ];
+}
+
+// ---- why ffmpeg failed -------------------------------------------------------------------------------
+
+/**
+ * What an ffmpeg failure was about, from the last lines of its stderr (found by experiment, FFmpeg 5.1):
+ * - `input`: the source cannot be decoded to its end — a truncated MP4 whose index promises more than the
+ *   file holds (`Invalid NAL unit size`, `Error splitting the input into NAL units`, `partial file`),
+ *   corrupt packets, invalid data. With `-xerror` these end the run.
+ * - `storage`: reading the source over HTTP failed for good (5xx after the reconnects, connection errors).
+ * - `encoder`: anything else (our command, the encoder, the disk): a transcode_failed.
+ */
+export type FfmpegFailureKind = 'input' | 'storage' | 'encoder';
+
+const INPUT_ERRORS =
+  /Invalid NAL unit|Error splitting the input|partial file|Invalid data found|error while decoding|corrupt|missing picture|moov atom not found|Packet mismatch|Truncating packet|Header missing|EBML header parsing failed|End of file/i;
+const STORAGE_ERRORS = /HTTP error 5\d\d|Server returned 5\d\d|Connection (reset|refused|timed out)|I\/O error|Network is unreachable|Broken pipe/i;
+
+export function classifyFfmpegFailure(stderrTail: readonly string[]): FfmpegFailureKind {
+  if (stderrTail.some((line) => STORAGE_ERRORS.test(line))) return 'storage';
+  if (stderrTail.some((line) => INPUT_ERRORS.test(line))) return 'input';
+  return 'encoder';
+}
+
+/**
+ * The output's duration against what the source declared: an upload that ends early (an MP4 cut short
+ * whose index still announces the full length) decodes "fine" up to where its data stops. More than 10 %
+ * and more than a second missing is a truncated upload; the tolerance absorbs streams of unequal length.
+ */
+export function truncationOf(sourceSeconds: number | undefined, outputSeconds: number | undefined): string | undefined {
+  if (sourceSeconds === undefined || outputSeconds === undefined) return undefined;
+  const missing = sourceSeconds - outputSeconds;
+  if (missing <= 1 || missing <= sourceSeconds * 0.1) return undefined;
+  return `The uploaded video is truncated: it holds ${formatClock(outputSeconds)} of the ${formatClock(sourceSeconds)} it declares`;
+}
+
+export function formatClock(totalSeconds: number): string {
+  const whole = Math.max(0, Math.round(totalSeconds));
+  const pad = (value: number) => String(value).padStart(2, '0');
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor(whole / 60) % 60;
+  return hours > 0 ? `${hours}:${pad(minutes)}:${pad(whole % 60)}` : `${minutes}:${pad(whole % 60)}`;
+}
+
+// ---- what the job cost ---------------------------------------------------------------------------------
+
+/** Fargate on-demand, Linux/x86, us-east-1 (per hour). Override with the worker's FARGATE_*_HOUR_USD. */
+export const FARGATE_PRICES = { vcpuHourUsd: 0.04048, gbHourUsd: 0.004445 } as const;
+
+/**
+ * Fargate bills the task's vCPU and memory per second from the start of the image pull until it stops,
+ * with a one-minute minimum. `seconds` is what the worker measured of it (its own run time).
+ */
+export function estimateFargateCost(input: {
+  vcpu: number;
+  memoryGb: number;
+  seconds: number;
+  prices?: { vcpuHourUsd: number; gbHourUsd: number };
+}): JobCost {
+  const prices = input.prices ?? FARGATE_PRICES;
+  const billedSeconds = Math.max(60, Math.ceil(input.seconds));
+  const usd = ((input.vcpu * prices.vcpuHourUsd + input.memoryGb * prices.gbHourUsd) * billedSeconds) / 3600;
+  return {
+    estimated_usd: Math.round(usd * 1e6) / 1e6,
+    vcpu: input.vcpu,
+    memory_gb: input.memoryGb,
+    billed_seconds: billedSeconds,
+  };
 }
 
 // ---- progress --------------------------------------------------------------------------------------
@@ -347,6 +466,10 @@ export const TranscodeOutputSchema = z.object({
   s3_uri: z.string(),
   output_key: z.string(),
   timings: TimingsSchema,
+  cost: JobCostSchema,
+  /** The subtitles next to the MP4, as burned in (cues after the end dropped). */
+  subtitle_files: SubtitleFilesSchema,
+  cue_count: z.number().int(),
   finished_at: z.iso.datetime(),
 });
 export type TranscodeOutput = z.infer<typeof TranscodeOutputSchema>;

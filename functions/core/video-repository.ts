@@ -1,7 +1,20 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { VideoRecordSchema, type VideoError, type VideoRecord, type VideoStatus } from './video.ts';
+import {
+  VideoRecordSchema,
+  type TimelineEntry,
+  type VideoError,
+  type VideoRecord,
+  type VideoStatus,
+} from './video.ts';
 
 /** The table's global secondary indexes, named by the attributes they query (created_at is every sort key). */
 export const VIDEO_INDEXES = {
@@ -12,6 +25,25 @@ export const VIDEO_INDEXES = {
 
 export type VideoRepository = ReturnType<typeof createVideoRepository>;
 
+/** The attribute each index is partitioned by; all three sort by created_at. */
+export const INDEX_PARTITION_KEYS = {
+  [VIDEO_INDEXES.byStatus]: 'status',
+  [VIDEO_INDEXES.bySourceVideoId]: 'source_video_id',
+  [VIDEO_INDEXES.byFilename]: 'filename',
+} as const;
+export type VideoIndexName = keyof typeof INDEX_PARTITION_KEYS;
+
+export type StartKey = Record<string, string>;
+
+export interface VideoPage {
+  videos: VideoRecord[];
+  /** Where the next page starts; absent on the last page. */
+  nextStartKey?: StartKey;
+}
+
+/** Fields a client may change after creating a video. */
+export type ClientOwnedFields = Partial<Pick<VideoRecord, 'filename' | 'source_video_id' | 'title' | 'tags'>>;
+
 /**
  * Every write is conditional: a record is created once, and its status only moves forward
  * (awaiting_upload → processing → saved | failed), whatever order events arrive in.
@@ -20,8 +52,10 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
   return {
     async create(record: VideoRecord): Promise<void> {
       try {
+        // The timeline starts with the status the record is created in.
+        const item: VideoRecord = record.timeline ? record : { ...record, timeline: [{ status: record.status, at: record.created_at }] };
         await client.send(
-          new PutCommand({ TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(id)' }),
+          new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' }),
         );
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) {
@@ -34,6 +68,67 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
     async find(id: string): Promise<VideoRecord | undefined> {
       const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
       return Item === undefined ? undefined : VideoRecordSchema.parse(Item);
+    },
+
+    /** Newest first, `limit` at most, from `startKey` on. */
+    async listByIndex(query: {
+      index: VideoIndexName;
+      value: string;
+      limit: number;
+      startKey?: StartKey;
+    }): Promise<VideoPage> {
+      const partitionKey = INDEX_PARTITION_KEYS[query.index];
+      const { Items = [], LastEvaluatedKey } = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: query.index,
+          KeyConditionExpression: '#key = :value',
+          ExpressionAttributeNames: { '#key': partitionKey },
+          ExpressionAttributeValues: { ':value': query.value },
+          ScanIndexForward: false,
+          Limit: query.limit,
+          ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
+        }),
+      );
+      return {
+        videos: Items.map((item) => VideoRecordSchema.parse(item)),
+        ...(LastEvaluatedKey === undefined ? {} : { nextStartKey: LastEvaluatedKey as StartKey }),
+      };
+    },
+
+    /** Sets the given client-owned fields; returns the updated record. */
+    async updateClientFields(id: string, fields: ClientOwnedFields, now = new Date()): Promise<VideoRecord> {
+      const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+      const names: Record<string, string> = { '#updated': 'updated_at' };
+      const values: Record<string, unknown> = { ':now': now.toISOString() };
+      const assignments = ['#updated = :now'];
+      for (const [index, [field, value]] of entries.entries()) {
+        names[`#f${index}`] = field;
+        values[`:v${index}`] = value;
+        assignments.push(`#f${index} = :v${index}`);
+      }
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { id },
+            UpdateExpression: `SET ${assignments.join(', ')}`,
+            ConditionExpression: 'attribute_exists(id)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return VideoRecordSchema.parse(Attributes);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw new NotFoundError(`No video with id ${id}`);
+        throw error;
+      }
+    },
+
+    /** Removes the record; removing one that is gone already is not an error. */
+    async delete(id: string): Promise<void> {
+      await client.send(new DeleteCommand({ TableName: tableName, Key: { id } }));
     },
 
     async get(id: string): Promise<VideoRecord> {
@@ -60,23 +155,116 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
 
     /**
      * Ends a job as failed. Only from a status that has not ended: a late failure never overwrites `saved`.
+     * With `executionId`, a record in `processing` must belong to that execution (a stale execution cannot
+     * fail a newer attempt); with `onlyFrom`, only records in that status change (cleanup expires uploads).
      * Returns false when the record had already ended (or does not exist).
      */
-    async markFailed(id: string, error: VideoError, now = new Date()): Promise<boolean> {
+    async markFailed(
+      id: string,
+      error: VideoError,
+      now = new Date(),
+      options: { executionId?: string; onlyFrom?: 'awaiting_upload' } = {},
+    ): Promise<boolean> {
+      const entry: TimelineEntry = {
+        status: 'failed',
+        at: now.toISOString(),
+        code: error.code,
+        ...(options.executionId === undefined ? {} : { execution_id: options.executionId }),
+      };
+      let condition = '#status IN (:awaiting, :processing)';
+      const values: Record<string, unknown> = {
+        ':failed': 'failed' satisfies VideoStatus,
+        ':awaiting': 'awaiting_upload' satisfies VideoStatus,
+        ':error': error,
+        ':now': now.toISOString(),
+        ':entry': [entry],
+        ':empty': [],
+      };
+      if (options.onlyFrom === 'awaiting_upload') {
+        condition = '#status = :awaiting';
+      } else {
+        values[':processing'] = 'processing' satisfies VideoStatus;
+        if (options.executionId !== undefined) {
+          condition = '#status = :awaiting OR (#status = :processing AND (attribute_not_exists(#execution) OR #execution = :execution))';
+          values[':execution'] = options.executionId;
+        }
+      }
       return conditionalUpdate(client, {
         TableName: tableName,
         Key: { id },
-        UpdateExpression: 'SET #status = :failed, #error = :error, #updated = :now',
-        ConditionExpression: '#status IN (:awaiting, :processing)',
-        ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#updated': 'updated_at' },
+        UpdateExpression:
+          'SET #status = :failed, #error = :error, #updated = :now, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#error': 'error',
+          '#updated': 'updated_at',
+          '#timeline': 'timeline',
+          ...(options.executionId === undefined || options.onlyFrom !== undefined ? {} : { '#execution': 'execution_id' }),
+        },
+        ExpressionAttributeValues: values,
+      });
+    },
+
+    /**
+     * The one way back: a failed video waits for its (kept) upload again, so a new workflow run can claim it.
+     * Returns false unless the video was `failed`.
+     */
+    async reopenForRetry(id: string, now = new Date()): Promise<boolean> {
+      const entry: TimelineEntry = { status: 'awaiting_upload', at: now.toISOString(), note: 'retry requested' };
+      return conditionalUpdate(client, {
+        TableName: tableName,
+        Key: { id },
+        UpdateExpression:
+          'SET #status = :awaiting, #updated = :now, #timeline = list_append(if_not_exists(#timeline, :empty), :entry) REMOVE #error, #progress',
+        ConditionExpression: '#status = :failed',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#updated': 'updated_at',
+          '#timeline': 'timeline',
+          '#error': 'error',
+          '#progress': 'progress',
+        },
         ExpressionAttributeValues: {
-          ':failed': 'failed' satisfies VideoStatus,
           ':awaiting': 'awaiting_upload' satisfies VideoStatus,
-          ':processing': 'processing' satisfies VideoStatus,
-          ':error': error,
+          ':failed': 'failed' satisfies VideoStatus,
           ':now': now.toISOString(),
+          ':entry': [entry],
+          ':empty': [],
         },
       });
+    },
+
+    /** Notes for the user, added while processing; dropped (false) once the job has ended. */
+    async addWarnings(id: string, warnings: readonly string[]): Promise<boolean> {
+      if (warnings.length === 0) return true;
+      return conditionalUpdate(client, {
+        TableName: tableName,
+        Key: { id },
+        UpdateExpression: 'SET #warnings = list_append(if_not_exists(#warnings, :empty), :warnings)',
+        ConditionExpression: '#status = :processing',
+        ExpressionAttributeNames: { '#warnings': 'warnings', '#status': 'status' },
+        ExpressionAttributeValues: { ':warnings': [...warnings], ':empty': [], ':processing': 'processing' satisfies VideoStatus },
+      });
+    },
+
+    /** Records in `status` created before `before` (oldest first), a page at a time: what cleanup expires. */
+    async listCreatedBefore(query: { status: VideoStatus; before: Date; limit: number; startKey?: StartKey }): Promise<VideoPage> {
+      const { Items = [], LastEvaluatedKey } = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: VIDEO_INDEXES.byStatus,
+          KeyConditionExpression: '#status = :status AND #created < :before',
+          ExpressionAttributeNames: { '#status': 'status', '#created': 'created_at' },
+          ExpressionAttributeValues: { ':status': query.status, ':before': query.before.toISOString() },
+          Limit: query.limit,
+          ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
+        }),
+      );
+      return {
+        videos: Items.map((item) => VideoRecordSchema.parse(item)),
+        ...(LastEvaluatedKey === undefined ? {} : { nextStartKey: LastEvaluatedKey as StartKey }),
+      };
     },
   };
 }

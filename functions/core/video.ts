@@ -45,12 +45,33 @@ export const SOURCE_EXTENSIONS = ['mp4', 'mov', 'mkv', 'avi', 'webm'] as const;
 export const VideoErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type VideoError = z.infer<typeof VideoErrorSchema>;
 
-export const SubtitlesSpecSchema = z.object({
-  source: z.literal('upload'),
-  /** Where the client uploads the SRT. */
-  key: z.string(),
-});
+export const SubtitlesSpecSchema = z.discriminatedUnion('source', [
+  z.object({
+    source: z.literal('upload'),
+    /** Where the client uploads the SRT. */
+    key: z.string(),
+  }),
+  z.object({
+    source: z.literal('url'),
+    /** The subtitle service's address for this video's subtitles, fetched by the workflow. */
+    url: z.string(),
+  }),
+]);
 export type SubtitlesSpec = z.infer<typeof SubtitlesSpecSchema>;
+
+export const MULTIPART_MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MULTIPART_MAX_PARTS = 10_000;
+
+export const UploadSpecSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('POST') }),
+  z.object({
+    method: z.literal('MULTIPART'),
+    upload_id: z.string(),
+    part_size: z.number().int(),
+    part_count: z.number().int(),
+  }),
+]);
+export type UploadSpec = z.infer<typeof UploadSpecSchema>;
 
 export const TimingsSchema = z.object({
   download_ms: z.number(),
@@ -60,6 +81,32 @@ export const TimingsSchema = z.object({
   total_ms: z.number(),
 });
 export type Timings = z.infer<typeof TimingsSchema>;
+
+/** One status change of a video, appended by whoever makes it (create, the workflow, retry, cleanup). */
+export const TimelineEntrySchema = z.object({
+  status: VideoStatusSchema,
+  at: z.string(),
+  /** The workflow execution that made the change. */
+  execution_id: z.string().optional(),
+  /** The error code of a change to `failed`. */
+  code: z.string().optional(),
+  note: z.string().optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+
+/** What the transcode task cost, estimated from its size and run time at Fargate's on-demand prices. */
+export const JobCostSchema = z.object({
+  estimated_usd: z.number(),
+  vcpu: z.number(),
+  memory_gb: z.number(),
+  /** Fargate bills per second, with a one-minute minimum. */
+  billed_seconds: z.number(),
+});
+export type JobCost = z.infer<typeof JobCostSchema>;
+
+/** The subtitles as sidecar files next to the MP4 (S3 URIs), for players that show them as a track. */
+export const SubtitleFilesSchema = z.object({ srt: z.string(), vtt: z.string() });
+export type SubtitleFiles = z.infer<typeof SubtitleFilesSchema>;
 
 export const VideoRecordSchema = z.object({
   id: z.string(),
@@ -78,6 +125,12 @@ export const VideoRecordSchema = z.object({
   subtitles: SubtitlesSpecSchema,
   /** S3 key the source upload lands on. */
   source_key: z.string(),
+  /** How the source is uploaded: a presigned POST, or a multipart upload for large files. */
+  upload: UploadSpecSchema.optional(),
+  /** Set by the client; a create request repeating it returns this video instead of a new one. */
+  client_token: z.string().optional(),
+  title: z.string().optional(),
+  tags: z.array(z.string()).optional(),
   /** Output duration in seconds, once saved. */
   duration: z.number().optional(),
   /** Output size in bytes, once saved. */
@@ -87,15 +140,28 @@ export const VideoRecordSchema = z.object({
   progress: z.number().optional(),
   execution_id: z.string().optional(),
   timings: TimingsSchema.optional(),
+  /** Every status change, oldest first. */
+  timeline: z.array(TimelineEntrySchema).optional(),
+  cost: JobCostSchema.optional(),
+  subtitle_files: SubtitleFilesSchema.optional(),
+  /** Things fixed on the way that the user may want to know (cues dropped or reordered, characters without a glyph). */
+  warnings: z.array(z.string()).optional(),
   error: VideoErrorSchema.optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type VideoRecord = z.infer<typeof VideoRecordSchema>;
 
-/** What clients see of a record: everything but storage internals. */
+/** What clients see of a record: everything but storage internals and the client's idempotency token. */
 export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string } = {}) {
-  const { source_key: _sourceKey, content_type: _contentType, upload_size: _uploadSize, ...visible } = record;
+  const {
+    source_key: _sourceKey,
+    content_type: _contentType,
+    upload_size: _uploadSize,
+    upload: _upload,
+    client_token: _clientToken,
+    ...visible
+  } = record;
   return { ...visible, ...extra };
 }
 export type PublicVideo = ReturnType<typeof toPublicVideo>;

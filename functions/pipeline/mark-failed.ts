@@ -9,15 +9,20 @@ const config = loadConfig();
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
 const EventSchema = z.object({
   videoId: z.string().min(1),
+  /** The execution failing; a record another execution claimed since is left alone. */
+  executionId: z.string().min(1).optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
 
-/** Step Functions task MarkFailed: the catch-all of the workflow. */
+/**
+ * Step Functions task MarkFailed: the catch-all of the workflow. Returns the `{code, message}` stored, and
+ * `recorded`: false when the record had already ended or moved on (nothing changed, no event to publish).
+ */
 export async function handler(event: unknown) {
-  const { videoId, error } = EventSchema.parse(event);
+  const { videoId, executionId, error } = EventSchema.parse(event);
   const failure = describeFailure(error);
-  const updated = await repository.markFailed(videoId, failure);
+  const recorded = await repository.markFailed(videoId, failure, new Date(), executionId === undefined ? {} : { executionId });
   // The raw error goes to the log only: it may hold internals the record must not show.
-  log.warn('video failed', { videoId, failure, caught: error, recordUpdated: updated });
-  return failure;
+  log.warn('video failed', { videoId, executionId, failure, caught: error, recorded });
+  return { ...failure, recorded };
 }

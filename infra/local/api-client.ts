@@ -1,5 +1,7 @@
 import { openAsBlob } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { MultipartUploadInfo } from '../../functions/core/create-upload.ts';
 import type { PresignedPostUpload } from '../../functions/core/storage.ts';
 import type { PublicVideo } from '../../functions/core/video.ts';
 
@@ -10,8 +12,9 @@ import type { PublicVideo } from '../../functions/core/video.ts';
  */
 export interface CreatedVideo {
   video: PublicVideo;
-  upload: PresignedPostUpload;
-  subtitles_upload: PresignedPostUpload;
+  upload: PresignedPostUpload | MultipartUploadInfo;
+  /** Absent when the subtitles come from a URL. */
+  subtitles_upload?: PresignedPostUpload;
 }
 
 export class ApiError extends Error {
@@ -41,6 +44,10 @@ export function createApiClient(apiUrl: string) {
   return {
     createVideo: (request: Record<string, unknown>) => call<CreatedVideo>('POST', '/videos', request),
     getVideo: (id: string) => call<PublicVideo & { playback_url?: string }>('GET', `/videos/${id}`),
+    presignParts: (id: string, partNumbers: number[]) =>
+      call<{ parts: { part_number: number; url: string }[] }>('POST', `/videos/${id}/upload/parts`, { part_numbers: partNumbers }),
+    completeUpload: (id: string, parts: { part_number: number; etag: string }[]) =>
+      call<PublicVideo>('POST', `/videos/${id}/upload/complete`, { parts }),
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -54,6 +61,42 @@ export async function uploadWithPresignedPost(upload: PresignedPostUpload, fileP
   const response = await fetch(upload.url, { method: 'POST', body: form });
   if (!response.ok) {
     throw new Error(`Upload of ${basename(filePath)} failed: ${response.status} ${await response.text()}`);
+  }
+}
+
+/** The subtitles file, to the presigned POST the API gave for it. */
+export async function uploadSubtitles(created: CreatedVideo, filePath: string): Promise<void> {
+  if (created.subtitles_upload === undefined) throw new Error('This video takes its subtitles from a URL: nothing to upload');
+  await uploadWithPresignedPost(created.subtitles_upload, filePath);
+}
+
+/**
+ * The video, the way the API asked for it: one presigned POST, or its parts (a few at a time, each to its
+ * own presigned URL) and then the completion that assembles them.
+ */
+export async function uploadVideo(client: ApiClient, created: CreatedVideo, filePath: string, parallelParts = 4): Promise<void> {
+  if (created.upload.method === 'POST') return uploadWithPresignedPost(created.upload, filePath);
+  const { part_size: partSize, part_count: partCount } = created.upload;
+  const file = await open(filePath, 'r');
+  try {
+    const pending = Array.from({ length: partCount }, (_, index) => index + 1);
+    const uploaded: { part_number: number; etag: string }[] = [];
+    while (pending.length > 0) {
+      const batch = pending.splice(0, parallelParts);
+      const { parts } = await client.presignParts(created.video.id, batch);
+      await Promise.all(
+        parts.map(async ({ part_number: partNumber, url }) => {
+          const body = Buffer.alloc(partSize);
+          const { bytesRead } = await file.read(body, 0, partSize, (partNumber - 1) * partSize);
+          const response = await fetch(url, { method: 'PUT', body: body.subarray(0, bytesRead) });
+          if (!response.ok) throw new Error(`Part ${partNumber} failed: ${response.status} ${await response.text()}`);
+          uploaded.push({ part_number: partNumber, etag: response.headers.get('etag') ?? '' });
+        }),
+      );
+    }
+    await client.completeUpload(created.video.id, uploaded);
+  } finally {
+    await file.close();
   }
 }
 

@@ -1,21 +1,21 @@
-import type { ApiRoute } from '../../functions/api/routes.ts';
+import type { RouteBinding } from '../../functions/api/routes.ts';
 
 export type RouteMatch =
-  | { kind: 'matched'; route: ApiRoute; pathParameters: Record<string, string> | null }
+  | { kind: 'matched'; route: RouteBinding; pathParameters: Record<string, string> | null }
   | { kind: 'method_not_allowed'; allowedMethods: string[] }
   | { kind: 'not_found' };
 
 interface Resource {
   path: string;
   segments: { literal?: string; variable?: string; greedy?: boolean }[];
-  routes: ApiRoute[];
+  routes: RouteBinding[];
 }
 
 /**
  * Matches a request path (below the stage) to a resource the way API Gateway does: the most specific resource
  * wins (a literal segment beats `{id}`, which beats `{proxy+}`), then the method is looked up on it.
  */
-export function createRouter(routes: readonly ApiRoute[]) {
+export function createRouter(routes: readonly RouteBinding[]) {
   const resources = new Map<string, Resource>();
   for (const route of routes) {
     const resource = resources.get(route.path) ?? { path: route.path, segments: parseTemplate(route.path), routes: [] };

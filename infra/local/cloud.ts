@@ -9,8 +9,11 @@ import { connectUploadsToWorkflow } from './event-bridge.ts';
 import { ExecutionRegistry } from './execution-registry.ts';
 import { startGateway } from './gateway.ts';
 import { createHandlerLoader, REPO_ROOT } from './handler-modules.ts';
+import { LocalEventBus } from './integrations/eventbridge.ts';
+import { createLambdaContext } from './lambda-context.ts';
 import { createLocalIntegrations } from './local-integrations.ts';
 import {
+  CLEANUP_FUNCTION_MODULE,
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -21,6 +24,8 @@ import {
 } from './local-resources.ts';
 import { createConsoleLogger, type Logger } from './logger.ts';
 import { startLocalS3 } from './s3.ts';
+import type { S3FaultRule } from './s3-faults.ts';
+import { startScheduler } from './scheduler.ts';
 import { startTaskTokenBroker } from './task-token-broker.ts';
 import { bundleWorker } from './worker-bundle.ts';
 import { createWorkflow, loadPipelineDefinition, type RetryIntervalOverrides } from './workflow.ts';
@@ -36,6 +41,10 @@ export interface LocalCloudOptions {
   workerEnv?: Record<string, string>;
   /** Waits before Retry attempts, in ms by state name (tests: 0). */
   retryIntervalOverrides?: RetryIntervalOverrides;
+  /** Extra environment of the Lambda functions (their configuration on AWS), e.g. SUBTITLE_ALLOWED_HOSTS. */
+  functionEnv?: Record<string, string>;
+  /** How often the scheduled cleanup runs; 0 turns the schedule off (it can still be run on demand). Default 1 h. */
+  cleanupIntervalMs?: number;
 }
 
 export interface LocalCloud {
@@ -44,12 +53,20 @@ export interface LocalCloud {
   /** Base URL of the gateway (the API is under /api, the local endpoints under /_local). */
   gatewayUrl: string;
   s3Endpoint: string;
+  /** Where the local S3 keeps its objects (an object's age is its file's mtime). */
+  s3Directory: string;
   dynamodbEndpoint: string;
   /** The Step Functions endpoint the worker reports to (SendTaskSuccess/Failure/Heartbeat). */
   stepFunctionsEndpoint: string;
   bucket: string;
   table: string;
   executions: ExecutionRegistry;
+  /** What the workflow published (VideoSaved, VideoFailed). */
+  events: LocalEventBus;
+  /** Runs a schedule now ('cleanup'), resolving with what its function returned. */
+  runSchedule(name: 'cleanup'): Promise<unknown>;
+  /** Makes the local S3 fail the next matching requests with a 5xx. */
+  injectS3Fault(rule: S3FaultRule): void;
   stop(): Promise<void>;
 }
 
@@ -83,7 +100,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     // Before any handler module loads: they read their configuration and build their clients at import.
     const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
-    cleanups.push(applyToProcessEnv(awsEnvironment));
+    cleanups.push(applyToProcessEnv({ ...awsEnvironment, ...options.functionEnv }));
 
     const workerCommand = await prepareWorker(logger, cleanups);
     const ecs = createLocalEcsRunner({
@@ -112,9 +129,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(() => dynamodbClient.destroy(), () => s3Client.destroy());
 
     const loadHandler = createHandlerLoader();
+    const events = new LocalEventBus(logger);
     const workflow = createWorkflow({
       definition: loadPipelineDefinition(),
-      integrations: createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs }),
+      integrations: createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs, events }),
       ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
     });
     const executions = new ExecutionRegistry({ workflow, logger });
@@ -123,6 +141,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       accepting = false;
       await executions.abortAll();
     });
+
+    // The EventBridge schedule of the cleanup function.
+    const scheduler = startScheduler(
+      [
+        {
+          name: 'cleanup',
+          everyMs: options.cleanupIntervalMs ?? 3_600_000,
+          run: async (event) => {
+            const handler = await loadHandler(CLEANUP_FUNCTION_MODULE);
+            return handler(event, createLambdaContext({ functionName: 'vidp-cleanup', requestId: event.id, timeoutMs: 900_000 }));
+          },
+        },
+      ],
+      logger,
+    );
+    cleanups.push(scheduler.stop);
 
     connectUploadsToWorkflow({
       s3,
@@ -153,6 +187,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         info,
         listExecutions: () => executions.list(),
         getExecution: (name) => executions.get(name),
+        listEvents: () => events.list(),
       },
     });
     cleanups.push(gateway.stop);
@@ -162,11 +197,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       apiUrl: `${gateway.url}/api`,
       gatewayUrl: gateway.url,
       s3Endpoint: s3.endpoint,
+      s3Directory: s3.directory,
       dynamodbEndpoint: dynamodb.endpoint,
       stepFunctionsEndpoint: broker.endpoint,
       bucket: s3.bucket,
       table: dynamodb.table,
       executions,
+      events,
+      runSchedule: (name) => scheduler.runNow(name),
+      injectS3Fault: (rule) => s3.injectFault(rule),
       stop,
     };
   } catch (error) {

@@ -9,7 +9,7 @@
 import './polyfills.ts';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { ApiError, createApiClient, uploadWithPresignedPost, waitForFinalStatus } from './api-client.ts';
+import { ApiError, createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from './api-client.ts';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
 import type { ExecutionRecord } from './execution-registry.ts';
 import { REPO_ROOT } from './handler-modules.ts';
@@ -89,8 +89,8 @@ async function runDemo(gatewayUrl: string): Promise<number> {
 
   step(3, 'Uploading straight to S3 with the presigned POSTs (subtitles first, then the video)');
   const uploadStarted = Date.now();
-  await uploadWithPresignedPost(created.subtitles_upload, subtitlesPath);
-  await uploadWithPresignedPost(created.upload, sourcePath);
+  await uploadSubtitles(created, subtitlesPath);
+  await uploadVideo(api, created, sourcePath);
   say(`      uploaded in ${Date.now() - uploadStarted} ms; the upload event starts the workflow`);
 
   step(4, 'Following GET /api/videos/{id}');

@@ -1,4 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { repoPath } from './handler-modules.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
+}
 
 export interface LocalEndpoints {
   s3: string;
@@ -14,6 +21,9 @@ export interface LocalEndpoints {
 export function localAwsEnvironment(endpoints: LocalEndpoints): Record<string, string> {
   return {
     MEDIA_BUCKET: endpoints.bucket,
+    // A fresh key per start: list cursors from an earlier run are refused, as after a key rotation on AWS.
+    CURSOR_SECRET: randomBytes(32).toString('hex'),
+    VIDP_VERSION: packageVersion(),
     VIDEOS_TABLE: endpoints.table,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_BASE_PATH, API_ROUTES, type ApiRoute } from '../../functions/api/routes.ts';
+import { API_BASE_PATH, API_ROUTES, type RouteBinding } from '../../functions/api/routes.ts';
 import { fromProxyResult, MalformedProxyResponseError, toProxyEvent } from './api-gateway-event.ts';
 import { createRouter } from './api-routing.ts';
 import { HandlerUnavailableError, type Handler } from './handler-modules.ts';
@@ -25,6 +25,8 @@ export interface LocalEndpointsProvider {
   info(): unknown;
   listExecutions(): unknown[];
   getExecution(name: string): unknown;
+  /** What the workflow published on the event bus (VideoSaved, VideoFailed), oldest first. */
+  listEvents?(): unknown[];
 }
 
 export interface LocalGateway {
@@ -45,7 +47,7 @@ export async function startGateway(options: {
   logger: Logger;
   /** Origins answered in CORS preflights ("*" for any). */
   allowedOrigins: readonly string[];
-  routes?: readonly ApiRoute[];
+  routes?: readonly RouteBinding[];
 }): Promise<LocalGateway> {
   const router = createRouter(options.routes ?? API_ROUTES);
 
@@ -111,6 +113,7 @@ export async function startGateway(options: {
     const headers = { 'Access-Control-Allow-Origin': '*' };
     if (url.pathname === '/_local/info') return writeJson(response, 200, options.local.info(), headers);
     if (url.pathname === '/_local/executions') return writeJson(response, 200, options.local.listExecutions(), headers);
+    if (url.pathname === '/_local/events') return writeJson(response, 200, options.local.listEvents?.() ?? [], headers);
     const name = /^\/_local\/executions\/([^/]+)$/.exec(url.pathname)?.[1];
     const execution = name === undefined ? undefined : options.local.getExecution(decodeURIComponent(name));
     if (execution !== undefined) return writeJson(response, 200, execution, headers);

@@ -4,6 +4,7 @@ import type { LocalEcsRunner } from './ecs-runner.ts';
 import type { Handler } from './handler-modules.ts';
 import { awsSdkS3Integrations } from './integrations/aws-sdk-s3.ts';
 import { dynamoDbIntegrations } from './integrations/dynamodb.ts';
+import { eventBridgeIntegrations, type LocalEventBus } from './integrations/eventbridge.ts';
 import { lambdaInvokeIntegration } from './integrations/lambda.ts';
 import { LOCAL_LAMBDA_FUNCTIONS } from './local-resources.ts';
 import type { TaskIntegrations } from './task-integrations.ts';
@@ -14,11 +15,13 @@ export function createLocalIntegrations(deps: {
   s3: S3Client;
   loadHandler: (modulePath: string) => Promise<Handler>;
   ecs: Pick<LocalEcsRunner, 'runTaskAndWaitForTaskToken'>;
+  events: LocalEventBus;
 }): TaskIntegrations {
   return {
     ...dynamoDbIntegrations(deps.dynamodb),
     ...awsSdkS3Integrations(deps.s3),
     ...lambdaInvokeIntegration({ functions: LOCAL_LAMBDA_FUNCTIONS, loadHandler: deps.loadHandler }),
+    ...eventBridgeIntegrations(deps.events),
     'arn:aws:states:::ecs:runTask.waitForTaskToken': deps.ecs.runTaskAndWaitForTaskToken,
   };
 }

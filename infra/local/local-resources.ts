@@ -30,6 +30,10 @@ export const LOCAL_LAMBDA_FUNCTIONS = {
 export const LOCAL_CLUSTER_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster/vidp-local`;
 export const TRANSCODE_TASK_DEFINITION_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:task-definition/vidp-transcode:1`;
 export const WORKER_CONTAINER_NAME = 'ffmpeg-worker';
+/** Where the workflow publishes VideoSaved / VideoFailed; locally a bus that logs and keeps them. */
+export const LOCAL_EVENT_BUS_NAME = 'vidp-local-events';
+/** The scheduled cleanup function (an EventBridge schedule invokes it on AWS, the local scheduler here). */
+export const CLEANUP_FUNCTION_MODULE = 'functions/maintenance/cleanup.ts';
 
 /**
  * The values CDK passes as `definitionSubstitutions`, locally. Every `${Placeholder}` of
@@ -43,6 +47,7 @@ export const LOCAL_SUBSTITUTIONS: Readonly<Record<string, string>> = {
   ClusterArn: LOCAL_CLUSTER_ARN,
   TranscodeTaskDefinitionArn: TRANSCODE_TASK_DEFINITION_ARN,
   WorkerContainerName: WORKER_CONTAINER_NAME,
+  EventBusName: LOCAL_EVENT_BUS_NAME,
   // The local ECS runner has no network to place the task in; these only keep the Parameters well-formed.
   SubnetA: 'subnet-00000000000000001',
   SubnetB: 'subnet-00000000000000002',

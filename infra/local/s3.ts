@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import type { Logger } from './logger.ts';
+import { createS3FaultInjector, type S3FaultRule } from './s3-faults.ts';
+import { multipartListingMiddleware } from './s3-multipart-listing.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
 
 /**
@@ -40,6 +42,10 @@ export interface LocalS3 {
   bucket: string;
   directory: string;
   onNotification(listener: (record: S3NotificationRecord) => void): void;
+  /** Fails the next matching requests with a 5xx (see s3-faults.ts). */
+  injectFault(rule: S3FaultRule): void;
+  /** Requests failed by injected faults so far, as `METHOD key`. */
+  injectedFailures(): string[];
   stop(): Promise<void>;
 }
 
@@ -66,6 +72,11 @@ export async function startLocalS3(options: { bucket: string; dataDir?: string; 
   // s3rver is a Koa app and composes its middleware when it starts listening: this one runs first.
   const requestOperation = new AsyncLocalStorage<ObjectWriteOperation | undefined>();
   server.middleware.unshift((context, next) => requestOperation.run(writeOperationOf(context), next));
+  // Served ahead of s3rver's router, which answers both with 405 (see s3-multipart-listing.ts).
+  server.middleware.splice(1, 0, multipartListingMiddleware(directory));
+  // Ahead of everything: an injected failure answers instead of S3.
+  const faults = createS3FaultInjector();
+  server.middleware.unshift(faults.middleware);
   // A listener replaces Koa's default console printing; client errors (404 NoSuchKey…) are normal traffic.
   server.on('error', (error: Error & { status?: number }) => {
     if ((error.status ?? 500) >= 500) options.logger(`[s3] ${error.message}`);
@@ -82,6 +93,8 @@ export async function startLocalS3(options: { bucket: string; dataDir?: string; 
         for (const record of event.Records) listener(operation === undefined ? record : { ...record, operation });
       });
     },
+    injectFault: (rule) => faults.inject(rule),
+    injectedFailures: () => faults.failed(),
     async stop() {
       server.httpServer?.closeAllConnections();
       await server.close();

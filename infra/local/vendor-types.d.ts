@@ -18,8 +18,12 @@ declare module 's3rver' {
   /** The Koa context, as far as infra/local reads it. */
   interface S3rverContext {
     method: string;
+    path: string;
     query: Record<string, unknown>;
     headers: Record<string, unknown>;
+    status: number;
+    type: string;
+    body: unknown;
   }
 
   class S3rver extends EventEmitter {

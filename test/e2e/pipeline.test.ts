@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApiClient,
-  uploadWithPresignedPost,
+  uploadSubtitles,
+  uploadVideo,
   waitForFinalStatus,
   type ApiClient,
 } from '../../infra/local/api-client.ts';
@@ -48,8 +49,8 @@ beforeAll(async () => {
     preset: 'ultrafast',
     subtitles: { source: 'upload' },
   });
-  await uploadWithPresignedPost(created.subtitles_upload, subtitlesPath);
-  await uploadWithPresignedPost(created.upload, sourcePath);
+  await uploadSubtitles(created, subtitlesPath);
+  await uploadVideo(api, created, sourcePath);
   saved = await waitForFinalStatus(api, created.video.id, { timeoutMs: 120_000 });
 
   outputPath = join(workDir, 'output.mp4');
@@ -122,6 +123,44 @@ describe('a video uploaded through the API', () => {
     const execution = await cloud.executions.waitFor(name);
     expect(execution.status).toBe('SUCCEEDED');
     const exited = execution.trace.filter((entry) => entry.type === 'StateExited').map((entry) => entry.state);
-    expect(exited).toEqual(['ReadUploadEvent', 'ClaimJob', 'PrepareSubtitles', 'Transcode', 'RecordResult', 'CleanUpTemp', 'VideoSaved']);
+    expect(exited).toEqual([
+      'ReadUploadEvent',
+      'ClaimJob',
+      'PrepareSubtitles',
+      'Transcode',
+      'RecordResult',
+      'CleanUpTemp',
+      'PublishVideoSaved',
+      'VideoSaved',
+    ]);
+  });
+
+  it('keeps the history of the job on the record: its execution, the timeline of statuses, timings and cost', () => {
+    expect(saved.execution_id).toMatch(/^arn:aws:states:.*:execution:/);
+    expect(saved.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'saved']);
+    const times = saved.timeline!.map((entry) => Date.parse(entry.at));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(saved.timeline?.[1]?.execution_id).toBe(saved.execution_id);
+    expect(saved.timings?.encode_ms).toBeGreaterThan(0);
+    expect(saved.cost).toMatchObject({ vcpu: 2, memory_gb: 4, billed_seconds: 60 });
+    expect(saved.cost?.estimated_usd).toBeGreaterThan(0);
+  });
+
+  it('stores the subtitles as SRT and WebVTT sidecars next to the MP4, listed on the record', () => {
+    expect(saved.subtitle_files).toEqual({
+      srt: `s3://${cloud.bucket}/videos/${saved.id}/subtitles.srt`,
+      vtt: `s3://${cloud.bucket}/videos/${saved.id}/subtitles.vtt`,
+    });
+  });
+
+  it('publishes VideoSaved for other services', async () => {
+    const event = await cloud.events.waitFor((candidate) => (candidate.detail as { video_id?: string }).video_id === saved.id);
+    expect(event).toMatchObject({
+      'detail-type': 'VideoSaved',
+      source: 'vidp.pipeline',
+      detail: { video_id: saved.id, status: 'saved', s3_uri: saved.s3_uri, resolution: saved.resolution },
+    });
+    const listed = (await (await fetch(`${cloud.gatewayUrl}/_local/events`)).json()) as { id: string }[];
+    expect(listed.map((entry) => entry.id)).toContain(event.id);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, uploadWithPresignedPost, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
+import { ApiError, createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
 
@@ -68,8 +68,9 @@ describe('POST /api/videos', () => {
     const created = await api.createVideo(videoRequest());
     const subtitles = await writeTemp('ok.srt', '1\n00:00:00,000 --> 00:00:01,000\nOlá\n');
 
-    await uploadWithPresignedPost(created.subtitles_upload, subtitles);
+    await uploadSubtitles(created, subtitles);
 
+    if (created.upload.method !== 'POST') throw new Error('a 64-byte video uploads with one POST');
     expect(new URL(created.upload.url).origin).toBe(cloud.s3Endpoint);
     const head = await s3.send(new HeadObjectCommand({ Bucket: cloud.bucket, Key: `uploads/${created.video.id}/subtitles.srt` }));
     expect(head.ContentType).toBe('application/x-subrip');
@@ -116,8 +117,8 @@ describe('GET /api/videos/{id}', () => {
 describe('a job that cannot succeed ends failed with a readable reason, keeping the source', () => {
   it('a text file named .mov: input_invalid', async () => {
     const created = await api.createVideo(videoRequest());
-    await uploadWithPresignedPost(created.subtitles_upload, await writeTemp('a.srt', '1\n00:00:00,000 --> 00:00:01,000\nHi\n'));
-    await uploadWithPresignedPost(created.upload, await writeTemp('fake.mov', 'this is not a video, just text\n'));
+    await uploadSubtitles(created, await writeTemp('a.srt', '1\n00:00:00,000 --> 00:00:01,000\nHi\n'));
+    await uploadVideo(api, created, await writeTemp('fake.mov', 'this is not a video, just text\n'));
 
     const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30_000 });
 
@@ -131,8 +132,8 @@ describe('a job that cannot succeed ends failed with a readable reason, keeping 
 
   it('subtitles with a broken timestamp: subtitles_invalid naming the line', async () => {
     const created = await api.createVideo(videoRequest());
-    await uploadWithPresignedPost(created.subtitles_upload, await writeTemp('bad.srt', '1\n00:00:01,000 --> 00:00:0x,000\nHi\n'));
-    await uploadWithPresignedPost(created.upload, await writeTemp('any.mov', 'never read'));
+    await uploadSubtitles(created, await writeTemp('bad.srt', '1\n00:00:01,000 --> 00:00:0x,000\nHi\n'));
+    await uploadVideo(api, created, await writeTemp('any.mov', 'never read'));
 
     const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30_000 });
 
@@ -141,7 +142,7 @@ describe('a job that cannot succeed ends failed with a readable reason, keeping 
 
   it('a video whose subtitles never arrive: subtitles_missing, after the retries', async () => {
     const created = await api.createVideo(videoRequest());
-    await uploadWithPresignedPost(created.upload, await writeTemp('alone.mov', 'no subtitles follow'));
+    await uploadVideo(api, created, await writeTemp('alone.mov', 'no subtitles follow'));
 
     const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30_000 });
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import type { ExecutionRecord } from '../../infra/local/execution-registry.ts';
 import { repoPath } from '../../infra/local/handler-modules.ts';
+import { LocalEventBus } from '../../infra/local/integrations/eventbridge.ts';
 import { createLocalIntegrations } from '../../infra/local/local-integrations.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SUBSTITUTIONS } from '../../infra/local/local-resources.ts';
 import { integrationFor, taskStatesOf } from '../../infra/local/task-integrations.ts';
@@ -110,6 +111,7 @@ describe('local cloud', () => {
         s3,
         loadHandler: () => Promise.reject(new Error('not called')),
         ecs: { runTaskAndWaitForTaskToken: () => Promise.reject(new Error('not called')) },
+        events: new LocalEventBus(() => {}),
       });
 
       const tasks = taskStatesOf(loadPipelineDefinition());

@@ -8,4 +8,5 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
 process.env.AWS_SECRET_ACCESS_KEY = 'secret-test';
 process.env.LOG_LEVEL = 'silent';
+process.env.CURSOR_SECRET = 'test-cursor-secret-0123456789abcdef0123456789';
 export {};

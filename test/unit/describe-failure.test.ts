@@ -28,6 +28,27 @@ describe('describeFailure', () => {
     expect(describeFailure({ Error: name, Cause: 'x' }).code).toBe('timeout');
   });
 
+  it('says a worker that stopped heartbeating died or hung, and was retried', () => {
+    expect(describeFailure({ Error: 'States.HeartbeatTimeout', Cause: 'No heartbeat for 120 s' }).message).toMatch(/stopped responding.*retried/);
+  });
+
+  it('keeps the worker\'s reason for a stalled encode', () => {
+    const cause = JSON.stringify({ code: 'timeout', message: 'Encoding made no progress for 300 s at 0:42 and was stopped' });
+    expect(describeFailure({ Error: 'TranscodeTimeoutError', Cause: cause })).toEqual({
+      code: 'timeout',
+      message: 'Encoding made no progress for 300 s at 0:42 and was stopped',
+    });
+  });
+
+  it.each([
+    ['SubtitlesUrlRefusedError', 'subtitles_url_refused'],
+    ['SubtitlesFetchFailedError', 'subtitles_fetch_failed'],
+    ['SubtitlesUnavailableError', 'subtitles_unavailable'],
+  ])('keeps the code and reason of %s', (name, code) => {
+    const cause = JSON.stringify({ errorType: name, errorMessage: 'The subtitle service at subs.example:443 answered 503' });
+    expect(describeFailure({ Error: name, Cause: cause })).toEqual({ code, message: 'The subtitle service at subs.example:443 answered 503' });
+  });
+
   it('reports anything unknown as an internal error with a generic message', () => {
     const failure = describeFailure({ Error: 'DynamoDB.InternalServerErrorException', Cause: 'arn:aws:dynamodb:secret' });
     expect(failure).toEqual({ code: 'internal_error', message: expect.not.stringContaining('arn:') });

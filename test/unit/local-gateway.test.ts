@@ -1,19 +1,19 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiRoute } from '../../functions/api/routes.ts';
+import type { RouteBinding } from '../../functions/api/routes.ts';
 import { createRouter } from '../../infra/local/api-routing.ts';
 import { startGateway, type LocalGateway } from '../../infra/local/gateway.ts';
 import { HandlerUnavailableError, type Handler } from '../../infra/local/handler-modules.ts';
 
-const ROUTES: ApiRoute[] = [
-  { method: 'GET', path: '/videos', handler: 'echo', summary: '' },
-  { method: 'GET', path: '/videos/{id}', handler: 'echo', summary: '' },
-  { method: 'DELETE', path: '/videos/{id}', handler: 'echo', summary: '' },
-  { method: 'GET', path: '/videos/search', handler: 'echo', summary: '' },
-  { method: 'POST', path: '/files/{path+}', handler: 'echo', summary: '' },
-  { method: 'GET', path: '/broken', handler: 'throws', summary: '' },
-  { method: 'GET', path: '/binary', handler: 'binary', summary: '' },
-  { method: 'GET', path: '/missing', handler: 'not-written-yet', summary: '' },
+const ROUTES: RouteBinding[] = [
+  { method: 'GET', path: '/videos', handler: 'echo' },
+  { method: 'GET', path: '/videos/{id}', handler: 'echo' },
+  { method: 'DELETE', path: '/videos/{id}', handler: 'echo' },
+  { method: 'GET', path: '/videos/search', handler: 'echo' },
+  { method: 'POST', path: '/files/{path+}', handler: 'echo' },
+  { method: 'GET', path: '/broken', handler: 'throws' },
+  { method: 'GET', path: '/binary', handler: 'binary' },
+  { method: 'GET', path: '/missing', handler: 'not-written-yet' },
 ];
 
 /** Handlers as an API module exports them: (event, context) → proxy result. */

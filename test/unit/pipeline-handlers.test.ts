@@ -8,6 +8,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dynamodb, s3 } from '../../functions/core/clients.ts';
 import { handler as markFailed } from '../../functions/pipeline/mark-failed.ts';
 import { handler as prepareSubtitles } from '../../functions/pipeline/prepare-subtitles.ts';
+import { prepareSubtitles as prepareSubtitlesUseCase } from '../../functions/core/prepare-subtitles.ts';
+import { createVideoRepository } from '../../functions/core/video-repository.ts';
 import { aVideoRecord } from '../support/video-record.ts';
 
 const ddb = mockClient(dynamodb);
@@ -63,6 +65,49 @@ describe('PrepareSubtitles task', () => {
   });
 });
 
+describe('PrepareSubtitles task with subtitles at a URL', () => {
+  it('refuses the cloud metadata address before any request, and writes nothing', async () => {
+    ddb.on(GetCommand).resolves({ Item: { ...record, subtitles: { source: 'url', url: 'http://169.254.169.254/latest/meta-data/' } } });
+
+    await expect(prepareSubtitles({ videoId: id })).rejects.toMatchObject({
+      name: 'SubtitlesUrlRefusedError',
+      message: expect.stringContaining('link-local'),
+    });
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('normalises what the URL returned like an upload, and notes the parser warnings on the record', async () => {
+    const vtt = 'WEBVTT\n\n00:00:03.000 --> 00:00:04.000\nsecond\n\n00:00:01.000 --> 00:00:02.000\nfirst\n';
+    const fetched: string[] = [];
+    s3Mock.on(PutObjectCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    const repository = createVideoRepository(dynamodb, 'test-videos');
+    ddb.on(GetCommand).resolves({ Item: { ...record, subtitles: { source: 'url', url: 'https://subs.example.test/v.vtt' } } });
+
+    const result = await prepareSubtitlesUseCase(id, {
+      repository,
+      s3,
+      bucket: 'test-media',
+      maxBytes: 1024,
+      fetchFromUrl: async (url) => {
+        fetched.push(url);
+        return new TextEncoder().encode(vtt);
+      },
+    });
+
+    expect(fetched).toEqual(['https://subs.example.test/v.vtt']);
+    expect(result).toMatchObject({ format: 'vtt', cue_count: 2, warnings: ['Cues were out of order and have been sorted by start time'] });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: `temp/${id}/subtitles.srt`,
+      Body: '1\n00:00:01,000 --> 00:00:02,000\nfirst\n\n2\n00:00:03,000 --> 00:00:04,000\nsecond\n',
+    });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: '#status = :processing',
+      ExpressionAttributeValues: expect.objectContaining({ ':warnings': result.warnings }),
+    });
+  });
+});
+
 describe('MarkFailed task', () => {
   it('stores a readable code and reason on the record and returns them', async () => {
     ddb.on(UpdateCommand).resolves({});
@@ -70,10 +115,37 @@ describe('MarkFailed task', () => {
 
     const result = await markFailed({ videoId: id, error: { Error: 'SubtitlesInvalidError', Cause: cause } });
 
-    expect(result).toEqual({ code: 'subtitles_invalid', message: 'The subtitles file has no cues' });
+    expect(result).toEqual({ code: 'subtitles_invalid', message: 'The subtitles file has no cues', recorded: true });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id },
-      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'failed', ':error': result }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':failed': 'failed',
+        ':error': { code: 'subtitles_invalid', message: 'The subtitles file has no cues' },
+      }),
+    });
+  });
+
+  it('leaves a record that another execution owns now, and says it recorded nothing', async () => {
+    const { ConditionalCheckFailedException } = await import('@aws-sdk/client-dynamodb');
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    const executionId = 'arn:aws:states:us-east-1:000000000000:execution:vidp-pipeline:old';
+
+    const result = await markFailed({ videoId: id, executionId, error: { Error: 'States.HeartbeatTimeout', Cause: '' } });
+
+    expect(result).toMatchObject({ code: 'timeout', recorded: false });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression:
+        '#status = :awaiting OR (#status = :processing AND (attribute_not_exists(#execution) OR #execution = :execution))',
+      ExpressionAttributeValues: expect.objectContaining({ ':execution': executionId }),
+    });
+  });
+
+  it('appends the failure to the timeline', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await markFailed({ videoId: id, error: { Error: 'TranscodeTimeoutError', Cause: '{"code":"timeout","message":"stalled"}' } });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: expect.stringContaining('#timeline = list_append(if_not_exists(#timeline, :empty), :entry)'),
+      ExpressionAttributeValues: expect.objectContaining({ ':entry': [{ status: 'failed', at: expect.any(String), code: 'timeout' }] }),
     });
   });
 

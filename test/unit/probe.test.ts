@@ -51,6 +51,7 @@ describe('parseProbe on real ffprobe output', () => {
       sampleAspectRatio: 1,
       pixFmt: 'yuv420p',
       codec: 'h264',
+      frameRate: { base: 25, average: 25 },
     });
     expect(probe.hasAudio).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SubtitlesInvalidError } from '../../functions/core/errors.ts';
-import { dropCuesAfter, formatSrt, parseSubtitles } from '../../functions/core/subtitles.ts';
+import { dropCuesAfter, formatSrt, formatVtt, parseSubtitles } from '../../functions/core/subtitles.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const SRT = '1\n00:00:01,000 --> 00:00:02,500\nCafé crème\n\n2\n00:00:03,000 --> 00:00:04,000\nDéjà vu\n';
@@ -86,5 +86,22 @@ describe('dropCuesAfter', () => {
     const parsed = dropCuesAfter(parseSubtitles(utf8(SRT)), 2_000);
     expect(parsed.cues).toHaveLength(1);
     expect(parsed.warnings.join()).toMatch(/1 cue\(s\) start after the video ends/);
+  });
+});
+
+describe('formatVtt', () => {
+  it('writes a WebVTT file with dot-separated milliseconds', () => {
+    expect(formatVtt([{ startMs: 3_723_004, endMs: 3_724_000, text: 'Ñandú' }])).toBe('WEBVTT\n\n01:02:03.004 --> 01:02:04.000\nÑandú\n');
+  });
+
+  it('keeps <i>/<b>/<u>, escapes what VTT would read as markup, and drops ASS override blocks', () => {
+    const vtt = formatVtt([{ startMs: 0, endMs: 1000, text: '{\\an8}<i>Tom & Jerry</i> <3 -->' }]);
+    expect(vtt).toContain('<i>Tom &amp; Jerry</i> &lt;3 --&gt;');
+    expect(vtt).not.toContain('an8');
+  });
+
+  it('round-trips through the parser', () => {
+    const parsed = parseSubtitles(utf8(SRT));
+    expect(parseSubtitles(utf8(formatVtt(parsed.cues))).cues).toEqual(parsed.cues);
   });
 });

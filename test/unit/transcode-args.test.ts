@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildTranscodeArgs,
+  classifyFfmpegFailure,
   detectFontProblem,
   displayDimensions,
   escapeFilterValue,
+  estimateFargateCost,
   fitWithinBox,
+  outputFrameRate,
   parseProgress,
   redactSignedUrls,
+  truncationOf,
   type TranscodeArgsInput,
 } from '../../functions/core/transcode.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
@@ -72,6 +76,7 @@ describe('fitWithinBox', () => {
       sampleAspectRatio: 1,
       pixFmt: 'yuv420p',
       codec: 'h264',
+      frameRate: { base: 30, average: 30 },
     });
     expect(displayed).toEqual({ width: 1080, height: 1920 });
     expect(fitWithinBox(displayed, box720p)).toEqual({ width: 406, height: 720 });
@@ -85,6 +90,7 @@ describe('fitWithinBox', () => {
       sampleAspectRatio: 64 / 45,
       pixFmt: 'yuv420p',
       codec: 'mpeg2video',
+      frameRate: { base: 25, average: 25 },
     });
     expect(displayed).toEqual({ width: 1024, height: 576 });
   });
@@ -98,7 +104,7 @@ describe('buildTranscodeArgs', () => {
 
   it('reads the input and writes the output, overwriting without asking', () => {
     const args = buildTranscodeArgs(jobArgs);
-    expect(args.slice(0, 5)).toEqual(['-hide_banner', '-nostdin', '-y', '-i', '/work/job/source.mp4']);
+    expect(args.slice(0, 6)).toEqual(['-hide_banner', '-nostdin', '-y', '-xerror', '-i', '/work/job/source.mp4']);
     expect(args.at(-1)).toBe('/work/job/output.mp4');
   });
 
@@ -281,5 +287,94 @@ describe('detectFontProblem', () => {
 
   it('ignores the fontconfig fallback notice, which still finds the system fonts', () => {
     expect(detectFontProblem(`${prefix}No usable fontconfig configuration file found, using fallback.`)).toBeUndefined();
+  });
+});
+
+describe('buildTranscodeArgs for awkward sources', () => {
+  it('encodes a variable-frame-rate source at a constant rate', () => {
+    const args = buildTranscodeArgs({ ...jobArgs, frameRate: 29.97 });
+    expect(args.join(' ')).toContain('-fps_mode cfr -r 29.97');
+    expect(args.indexOf('-r')).toBeGreaterThan(args.indexOf('-i'));
+  });
+
+  it('keeps the source timing when no rate is forced', () => {
+    expect(buildTranscodeArgs(jobArgs)).not.toContain('-fps_mode');
+  });
+
+  it('scales without the subtitles filter when no cue is left to burn in', () => {
+    const args = buildTranscodeArgs({ ...jobArgs, subtitlesPath: undefined });
+    expect(args[args.indexOf('-vf') + 1]).toBe('scale=1280:720,setsar=1');
+  });
+
+  it('stops at the first decoding error (-xerror), so damaged input is reported, not half-encoded', () => {
+    expect(buildTranscodeArgs(jobArgs).indexOf('-xerror')).toBeLessThan(buildTranscodeArgs(jobArgs).indexOf('-i'));
+  });
+});
+
+describe('outputFrameRate', () => {
+  const rates = (base: number | undefined, average: number | undefined) => ({ frameRate: { base, average } });
+
+  it('keeps a constant frame rate up to 60 fps', () => {
+    expect(outputFrameRate(rates(25, 25))).toBeUndefined();
+    expect(outputFrameRate(rates(30000 / 1001, 30000 / 1001))).toBeUndefined();
+    expect(outputFrameRate(rates(60, 60))).toBeUndefined();
+  });
+
+  it('turns a variable rate into its average, snapped to a standard rate', () => {
+    expect(outputFrameRate(rates(30, 29.6))).toBe(29.97);
+    expect(outputFrameRate(rates(25, 10.638))).toBe(10.638);
+  });
+
+  it('caps a source faster than 60 fps, or with a millisecond time base, at 60', () => {
+    expect(outputFrameRate(rates(120, 120))).toBe(60);
+    expect(outputFrameRate(rates(1000, 59.5))).toBe(59.94);
+  });
+
+  it('uses 30 fps when the source does not say', () => {
+    expect(outputFrameRate(rates(undefined, undefined))).toBe(30);
+  });
+});
+
+describe('classifyFfmpegFailure', () => {
+  it('blames the input for decoding errors of a truncated or corrupt file', () => {
+    expect(classifyFfmpegFailure(['[h264 @ 0x55] Invalid NAL unit size (3050 > 536).', 'Conversion failed!'])).toBe('input');
+    expect(classifyFfmpegFailure(['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55] stream 0, offset 0x5d9: partial file'])).toBe('input');
+  });
+
+  it('blames storage when reading the source over HTTP failed for good', () => {
+    expect(classifyFfmpegFailure(['[https @ 0x55] HTTP error 503 Service Unavailable', 'Conversion failed!'])).toBe('storage');
+    expect(classifyFfmpegFailure(['[tcp @ 0x55] Connection reset by peer'])).toBe('storage');
+  });
+
+  it('blames the encoder for anything else', () => {
+    expect(classifyFfmpegFailure(['[libx264 @ 0x55] malloc of size 8294400 failed', 'Conversion failed!'])).toBe('encoder');
+  });
+});
+
+describe('truncationOf', () => {
+  it('reports an output clearly shorter than the duration the source declares', () => {
+    expect(truncationOf(4, 2.04)).toBe('The uploaded video is truncated: it holds 0:02 of the 0:04 it declares');
+  });
+
+  it('tolerates streams of slightly unequal length', () => {
+    expect(truncationOf(10, 9.5)).toBeUndefined();
+    expect(truncationOf(100, 95)).toBeUndefined();
+    expect(truncationOf(undefined, 3)).toBeUndefined();
+  });
+});
+
+describe('estimateFargateCost', () => {
+  it('bills vCPU and memory per second at on-demand prices', () => {
+    expect(estimateFargateCost({ vcpu: 2, memoryGb: 4, seconds: 3600 })).toEqual({
+      estimated_usd: 0.09874,
+      vcpu: 2,
+      memory_gb: 4,
+      billed_seconds: 3600,
+    });
+  });
+
+  it('bills at least a minute, rounding seconds up', () => {
+    expect(estimateFargateCost({ vcpu: 1, memoryGb: 2, seconds: 5 }).billed_seconds).toBe(60);
+    expect(estimateFargateCost({ vcpu: 1, memoryGb: 2, seconds: 90.2 }).billed_seconds).toBe(91);
   });
 });

@@ -24,7 +24,7 @@ describe('video repository', () => {
     await repository.create(record);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'videos',
-      Item: record,
+      Item: { ...record, timeline: [{ status: 'awaiting_upload', at: record.created_at }] },
       ConditionExpression: 'attribute_not_exists(id)',
     });
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -42,6 +42,10 @@ const files = {
   fontOnlyDir: join(fixtures, 'only-dejavu'),
   emptyFontconfig: join(fixtures, 'empty-fonts.conf'),
   failingFfmpeg: join(fixtures, 'failing-ffmpeg.sh'),
+  hangingFfmpeg: join(fixtures, 'hanging-ffmpeg.sh'),
+  /** The first half of a fast-start MP4: its index promises 2 s, its data stops after about one. */
+  truncated: join(fixtures, 'truncated.mp4'),
+  lateCues: join(fixtures, 'late-cues.srt'),
 };
 
 beforeAll(() => {
@@ -62,8 +66,17 @@ beforeAll(() => {
     files.emptyFontconfig,
     `<?xml version="1.0"?><fontconfig><dir>${files.emptyFontsDir}</dir><cachedir>${join(fixtures, 'fc-cache')}</cachedir></fontconfig>`,
   );
-  writeFileSync(files.failingFfmpeg, '#!/bin/sh\necho "Error while decoding stream #0:0: Invalid data" >&2\nexit 1\n');
+  writeFileSync(files.failingFfmpeg, '#!/bin/sh\necho "[libx264 @ 0x55d0] malloc of size 8294400 failed" >&2\nexit 1\n');
   chmodSync(files.failingFfmpeg, 0o755);
+  writeFileSync(files.hangingFfmpeg, '#!/bin/sh\nexec sleep 30\n');
+  chmodSync(files.hangingFfmpeg, 0o755);
+  execFileSync('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-i', files.clip],
+    ...['-c', 'copy', '-movflags', '+faststart', join(fixtures, 'faststart.mp4')],
+  ]);
+  const whole = readFileSync(join(fixtures, 'faststart.mp4'));
+  writeFileSync(files.truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+  writeFileSync(files.lateCues, '1\n00:00:00,500 --> 00:00:01,500\nIn time\n\n2\n00:00:05,000 --> 00:00:06,000\nAfter the end\n');
 });
 
 afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
@@ -86,14 +99,14 @@ const job: TranscodeJob = {
 let sourceFile: string = files.clip;
 
 /** Mocks that answer like AWS: S3 serves the subtitles, everything else succeeds; ffmpeg reads `source`. */
-function arrangeCloud(source: string = files.clip): void {
+function arrangeCloud(source: string = files.clip, subtitles: string = files.subtitles): void {
   s3Mock.reset();
   sfnMock.reset();
   dynamoMock.reset();
   sourceFile = source;
   s3Mock
     .on(GetObjectCommand, { Bucket: job.bucket, Key: job.subtitlesKey })
-    .callsFake(() => ({ Body: createReadStream(files.subtitles) }));
+    .callsFake(() => ({ Body: createReadStream(subtitles) }));
   s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
   sfnMock.resolves({});
   dynamoMock.on(UpdateCommand).resolves({});
@@ -149,7 +162,7 @@ describe('a 2-second clip with subtitles', () => {
   }
 
   function uploadedVideo(): string {
-    const [call] = s3Mock.commandCalls(PutObjectCommand);
+    const call = s3Mock.commandCalls(PutObjectCommand).find((candidate) => candidate.args[0].input.Key === 'videos/video-1/video.mp4');
     const file = join(fixtures, 'uploaded.mp4');
     writeFileSync(file, call?.args[0].input.Body as Uint8Array);
     return file;
@@ -164,7 +177,7 @@ describe('a 2-second clip with subtitles', () => {
 
   it('reports the output scaled into the 360p box, its size, location and timings', () => {
     const output = reportedOutput();
-    const uploadedBytes = (s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body as Uint8Array).byteLength;
+    const uploadedBytes = readFileSync(uploadedVideo()).byteLength;
 
     expect(output).toMatchObject({
       width: 480,
@@ -220,9 +233,73 @@ describe('a 2-second clip with subtitles', () => {
   it('removes its work directory', () => {
     expect(readdirSync(run.workDir)).toEqual([]);
   });
+
+  it('uploads the subtitles as SRT and WebVTT sidecars next to the MP4, and reports them', () => {
+    const bodyOf = (key: string) => s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === key)?.args[0].input;
+    expect(bodyOf('videos/video-1/subtitles.srt')).toMatchObject({
+      Body: '1\n00:00:00,000 --> 00:00:02,000\nHello from vidp\n',
+      ContentType: 'application/x-subrip; charset=utf-8',
+    });
+    expect(bodyOf('videos/video-1/subtitles.vtt')).toMatchObject({
+      Body: 'WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from vidp\n',
+      ContentType: 'text/vtt; charset=utf-8',
+    });
+    expect(reportedOutput()).toMatchObject({
+      subtitle_files: { srt: 's3://media/videos/video-1/subtitles.srt', vtt: 's3://media/videos/video-1/subtitles.vtt' },
+      cue_count: 1,
+    });
+  });
+
+  it('reports an estimate of what the Fargate task cost', () => {
+    expect(reportedOutput().cost).toMatchObject({ vcpu: 2, memory_gb: 4, billed_seconds: expect.any(Number) });
+    expect(reportedOutput().cost.estimated_usd).toBeGreaterThan(0);
+  });
+});
+
+describe('subtitles that run past the end of the video', () => {
+  it('drops the cues that start after the end, from the burn-in and the sidecars, and notes it on the record', async () => {
+    arrangeCloud(files.clip, files.lateCues);
+
+    const { outcome } = await runJob();
+
+    expect(outcome).toBe('succeeded');
+    const srt = s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === 'videos/video-1/subtitles.srt');
+    expect(srt?.args[0].input.Body).toBe('1\n00:00:00,500 --> 00:00:01,500\nIn time\n');
+    expect(dynamoMock).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':warnings': ['1 cue(s) start after the video ends and were dropped'] }),
+    });
+  });
 });
 
 describe('failures reported to Step Functions', () => {
+  it('reports InputInvalidError for a truncated MP4 whose index promises more than it holds, and uploads nothing', async () => {
+    arrangeCloud(files.truncated);
+
+    const { outcome, workDir } = await runJob();
+
+    expect(outcome).toBe('failed');
+    expect(reportedFailure()).toMatchObject({
+      error: 'InputInvalidError',
+      cause: { code: 'input_invalid', message: expect.stringMatching(/^The uploaded video is damaged or truncated: it could not be decoded past 0:0\d of 0:02$/) },
+    });
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(readdirSync(workDir)).toEqual([]);
+  });
+
+  it('stops an encode that makes no progress and reports it as a timeout, which is not retried', async () => {
+    arrangeCloud();
+
+    const startedAt = Date.now();
+    const { outcome } = await runJob({ deps: { ffmpegPath: files.hangingFfmpeg, stallTimeoutMs: 300 } });
+
+    expect(outcome).toBe('failed');
+    expect(reportedFailure()).toMatchObject({
+      error: 'TranscodeTimeoutError',
+      cause: { code: 'timeout', message: 'Encoding made no progress for 0.3 s and was stopped' },
+    });
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+  });
+
   it('reports InputInvalidError for a text file named .mp4', async () => {
     arrangeCloud(files.textFile);
 
@@ -273,7 +350,7 @@ describe('failures reported to Step Functions', () => {
       cause: { code: 'transcode_failed', message: 'FFmpeg failed with exit code 1' },
     });
     expect(logs).toContainEqual(
-      expect.objectContaining({ msg: 'ffmpeg failed', stderr: ['Error while decoding stream #0:0: Invalid data'] }),
+      expect.objectContaining({ msg: 'ffmpeg failed', stderr: ['[libx264 @ 0x55d0] malloc of size 8294400 failed'] }),
     );
   });
 
@@ -360,6 +437,14 @@ describe('presignedSourceLocator', () => {
   it('reports a source that is gone as InputInvalidError', async () => {
     s3Mock.on(HeadObjectCommand).rejects(new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }));
     await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: 'InputInvalidError' });
+  });
+
+  it('reports an empty upload as InputInvalidError without probing it', async () => {
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 0 });
+    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({
+      name: 'InputInvalidError',
+      message: 'The uploaded file is empty (0 bytes)',
+    });
   });
 
   it('reports S3 trouble as StorageUnavailableError, which the workflow retries', async () => {

@@ -8,7 +8,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,15 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3ServiceException,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   InvalidToken,
   SendTaskFailureCommand,
@@ -38,6 +46,7 @@ import {
   StorageUnavailableError,
   SubtitlesInvalidError,
   TranscodeFailedError,
+  TranscodeTimeoutError,
   WorkerMisconfiguredError,
   type AppError,
 } from '../../../functions/core/errors.ts';
@@ -45,14 +54,28 @@ import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { createLogger, describeError, type Logger } from '../../../functions/core/log.ts';
 import { isEntryPoint } from './entry-point.ts';
 import {
+  dropCuesAfter,
+  formatSrt,
+  formatVtt,
+  parseSubtitles,
+  type Cue,
+  type ParsedSubtitles,
+} from '../../../functions/core/subtitles.ts';
+import {
   buildTranscodeArgs,
+  classifyFfmpegFailure,
   detectFontProblem,
   displayDimensions,
+  estimateFargateCost,
+  FARGATE_PRICES,
   fitWithinBox,
   FONT_FILE_PATTERN,
+  formatClock,
+  outputFrameRate,
   parseProbe,
   parseProgress,
   redactSignedUrls,
+  truncationOf,
   type Dimensions,
   type ProbeResult,
   type TranscodeOutput,
@@ -87,8 +110,20 @@ export const WorkerConfigSchema = z.object({
   /** Keep well under the Transcode state's HeartbeatSeconds (120). */
   HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
   PROGRESS_INTERVAL_SECONDS: z.coerce.number().nonnegative().default(2),
+  /**
+   * FFmpeg reports progress twice a second; this long without any (a hung decoder, a read that never
+   * returns) stops the encode as a `timeout` instead of holding the task until the state's TimeoutSeconds.
+   */
+  STALL_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  /** ffprobe reads a few hundred KB; this long means it hangs. */
+  PROBE_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** The task size of the task definition, for the cost estimate on the record. */
+  FARGATE_VCPU: z.coerce.number().positive().default(2),
+  FARGATE_MEMORY_GB: z.coerce.number().positive().default(4),
+  FARGATE_VCPU_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.vcpuHourUsd),
+  FARGATE_GB_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.gbHourUsd),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
@@ -111,7 +146,7 @@ export interface TranscodeJob {
 export interface WorkerDeps {
   s3: S3Client;
   sfn: SFNClient;
-  videos: Pick<VideoRepository, 'updateProgress'>;
+  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings'>;
   logger: Logger;
   ffmpegPath: string;
   ffprobePath: string;
@@ -119,6 +154,11 @@ export interface WorkerDeps {
   workDir: string;
   heartbeatIntervalMs: number;
   progressIntervalMs: number;
+  /** No progress from ffmpeg for this long stops the encode as a timeout. */
+  stallTimeoutMs?: number;
+  probeTimeoutMs?: number;
+  /** The task's size and prices, for the cost estimate (default 2 vCPU, 4 GB at on-demand prices). */
+  cost?: { vcpu: number; memoryGb: number; prices?: { vcpuHourUsd: number; gbHourUsd: number } };
   /**
    * What ffmpeg reads the source from: in production a presigned URL (see presignedSourceLocator), so
    * decoding starts at once with HTTP range reads instead of after a full download, and the task's disk
@@ -186,6 +226,7 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
   try {
     const files = {
       subtitles: join(workDir, 'subtitles.srt'),
+      burnIn: join(workDir, 'burn-in.srt'),
       output: join(workDir, 'output.mp4'),
     };
 
@@ -203,19 +244,25 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
 
     const displayed = displayDimensions(source.video);
     const size = fitWithinBox(displayed, job.box);
+    const frameRate = outputFrameRate(source.video);
     logger.info('source probed', {
       source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio },
-      output: size,
+      output: { ...size, frameRate: frameRate ?? 'as source' },
       downloadMs,
       probeMs,
     });
+
+    // Cues that start after the video's end would never show: dropped here, where the duration is known.
+    const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
+    const warnings = [...cues.warnings];
+    if (cues.kept.length > 0) await writeFile(files.burnIn, formatSrt(cues.kept), 'utf8');
 
     const encodeStartedAt = performance.now();
     await encode(
       buildTranscodeArgs({
         inputPath: sourceLocation,
         outputPath: files.output,
-        subtitlesPath: files.subtitles,
+        subtitlesPath: cues.kept.length > 0 ? files.burnIn : undefined,
         fontsDir: resolve(job.fontsDir),
         fontName: job.fontName,
         width: size.width,
@@ -223,20 +270,37 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
         crf: job.crf,
         preset: job.preset,
         hasAudio: source.hasAudio,
+        frameRate,
       }),
-      { job, deps, durationSeconds: source.durationSeconds, signal },
+      { job, deps, durationSeconds: source.durationSeconds, signal, warnings },
     );
     const encodeMs = elapsedSince(encodeStartedAt);
 
     const output = await probeOutput(files.output, deps, signal);
+    const truncated = truncationOf(source.durationSeconds, output.durationSeconds);
+    if (truncated !== undefined) throw new InputInvalidError(truncated);
     const outputSize = displayDimensions(output.video);
     const { size: fileSize } = await stat(files.output);
 
     const outputKey = keys.output(job.videoId);
+    const sidecars = { srt: keys.subtitleSidecar(job.videoId, 'srt'), vtt: keys.subtitleSidecar(job.videoId, 'vtt') };
     const uploadStartedAt = performance.now();
-    await uploadFile(deps.s3, { bucket: job.bucket, key: outputKey, file: files.output, signal });
+    await Promise.all([
+      uploadFile(deps.s3, { bucket: job.bucket, key: outputKey, file: files.output, signal }),
+      putText(deps.s3, { bucket: job.bucket, key: sidecars.srt, body: formatSrt(cues.kept), contentType: 'application/x-subrip; charset=utf-8', signal }),
+      putText(deps.s3, { bucket: job.bucket, key: sidecars.vtt, body: formatVtt(cues.kept), contentType: 'text/vtt; charset=utf-8', signal }),
+    ]);
     const uploadMs = elapsedSince(uploadStartedAt);
 
+    if (warnings.length > 0) {
+      logger.warn('finished with warnings', { warnings });
+      await deps.videos.addWarnings(job.videoId, warnings).catch((error: unknown) => {
+        logger.warn('warnings could not be written to the record', { error: describeError(error) });
+      });
+    }
+
+    // The process started with the task: its age is what Fargate bills (less the image pull).
+    const taskSeconds = performance.now() / 1000;
     return {
       duration: Math.round((output.durationSeconds ?? 0) * 1000) / 1000,
       width: outputSize.width,
@@ -252,6 +316,14 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
         upload_ms: uploadMs,
         total_ms: elapsedSince(startedAt),
       },
+      cost: estimateFargateCost({
+        vcpu: deps.cost?.vcpu ?? 2,
+        memoryGb: deps.cost?.memoryGb ?? 4,
+        seconds: taskSeconds,
+        ...(deps.cost?.prices === undefined ? {} : { prices: deps.cost.prices }),
+      }),
+      subtitle_files: { srt: s3Uri(job.bucket, sidecars.srt), vtt: s3Uri(job.bucket, sidecars.vtt) },
+      cue_count: cues.kept.length,
       finished_at: new Date().toISOString(),
     };
   } finally {
@@ -273,6 +345,34 @@ async function ensureFontsAvailable(fontsDir: string): Promise<void> {
   }
 }
 
+/** The prepared subtitles, less the cues that start after the video ends. */
+async function subtitlesWithin(file: string, durationSeconds: number | undefined): Promise<{ kept: Cue[]; warnings: string[] }> {
+  let parsed: ParsedSubtitles;
+  try {
+    parsed = parseSubtitles(await readFile(file));
+  } catch (error) {
+    throw new SubtitlesInvalidError('The prepared subtitles could not be read', { cause: error });
+  }
+  if (durationSeconds === undefined) return { kept: parsed.cues, warnings: [] };
+  const within = dropCuesAfter(parsed, Math.round(durationSeconds * 1000));
+  // dropCuesAfter adds its warning after the parser's, which PrepareSubtitles has reported already.
+  return { kept: within.cues, warnings: within.warnings.slice(parsed.warnings.length) };
+}
+
+async function putText(
+  client: S3Client,
+  target: { bucket: string; key: string; body: string; contentType: string; signal: AbortSignal },
+): Promise<void> {
+  try {
+    await client.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: target.body, ContentType: target.contentType }),
+      { abortSignal: target.signal },
+    );
+  } catch (error) {
+    throw toStorageError(error, `uploading ${target.key}`);
+  }
+}
+
 /** Seconds a source URL stays valid: longer than the Transcode state's TimeoutSeconds (4 h). */
 const SOURCE_URL_TTL_SECONDS = 6 * 3600;
 
@@ -283,14 +383,16 @@ const SOURCE_URL_TTL_SECONDS = 6 * 3600;
  */
 export function presignedSourceLocator(client: S3Client): WorkerDeps['locateSource'] {
   return async (bucket, key, signal) => {
+    let size: number | undefined;
     try {
-      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      ({ ContentLength: size } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
     } catch (error) {
       if (error instanceof NotFound || error instanceof NoSuchKey) {
         throw new InputInvalidError('The uploaded video is no longer in storage');
       }
       throw toStorageError(error, `looking up ${key}`);
     }
+    if (size === 0) throw new InputInvalidError('The uploaded file is empty (0 bytes)');
     return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: SOURCE_URL_TTL_SECONDS });
   };
 }
@@ -345,11 +447,14 @@ async function runFfprobe(
     const { stdout } = await execFileAsync(
       deps.ffprobePath,
       ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file],
-      { signal, maxBuffer: 16 * 1024 * 1024 },
+      { signal, maxBuffer: 16 * 1024 * 1024, timeout: deps.probeTimeoutMs ?? 120_000, killSignal: 'SIGKILL' },
     );
     return { json: stdout };
   } catch (error) {
     if (signal.aborted) throw error;
+    if ((error as { killed?: boolean }).killed) {
+      throw new TranscodeTimeoutError(`Inspecting the upload took longer than ${Math.round((deps.probeTimeoutMs ?? 120_000) / 1000)} s`);
+    }
     if (isSpawnFailure(error)) {
       throw new WorkerMisconfiguredError(`ffprobe could not be started (${deps.ffprobePath})`, { cause: error });
     }
@@ -398,7 +503,7 @@ const STDERR_LINES_KEPT = 30;
  */
 async function encode(
   args: string[],
-  context: { job: TranscodeJob; deps: WorkerDeps; durationSeconds: number | undefined; signal: AbortSignal },
+  context: { job: TranscodeJob; deps: WorkerDeps; durationSeconds: number | undefined; signal: AbortSignal; warnings: string[] },
 ): Promise<void> {
   const { job, deps, durationSeconds, signal } = context;
   const { logger } = deps;
@@ -424,13 +529,26 @@ async function encode(
   });
 
   let block: string[] = [];
+  let reachedSeconds: number | undefined;
+  let lastSignOfLifeAt = performance.now();
   createInterface({ input: child.stdout }).on('line', (line) => {
+    lastSignOfLifeAt = performance.now();
     block.push(line);
     if (!line.startsWith('progress=')) return;
     const update = parseProgress(block.join('\n'), durationSeconds);
     block = [];
+    if (update.outTimeSeconds !== undefined) reachedSeconds = update.outTimeSeconds;
     if (update.percent !== undefined) progress.report(update.percent, { final: update.finished });
   });
+
+  // A hung ffmpeg still lets the heartbeat run: only its silence on -progress tells.
+  const stallTimeoutMs = deps.stallTimeoutMs ?? 300_000;
+  let stalled = false;
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastSignOfLifeAt < stallTimeoutMs) return;
+    stalled = true;
+    child.kill('SIGKILL');
+  }, Math.min(1000, stallTimeoutMs / 4));
 
   // Settles on 'close' only, which follows 'error' too (failed spawn, abort): the work dir is never
   // removed under a still running ffmpeg.
@@ -441,6 +559,7 @@ async function encode(
   const exit = await new Promise<{ code: number | null; killedBy: NodeJS.Signals | null }>((resolveExit) => {
     child.once('close', (code, killedBy) => resolveExit({ code, killedBy }));
   });
+  clearInterval(watchdog);
   await progress.settle();
 
   if (signal.aborted) throw signal.reason;
@@ -461,18 +580,35 @@ async function encode(
       `No font is available to draw the subtitles (${fontNotFound}); check FONTS_DIR and FONT_NAME`,
     );
   }
+  if (stalled) {
+    logger.error('ffmpeg made no progress and was stopped', { stallTimeoutMs, reachedSeconds, stderr: stderrTail });
+    throw new TranscodeTimeoutError(
+      `Encoding made no progress for ${Math.round(stallTimeoutMs / 100) / 10} s${reachedSeconds === undefined ? '' : ` at ${formatClock(reachedSeconds)}`} and was stopped`,
+    );
+  }
   if (exit.code !== 0) {
     logger.error('ffmpeg failed', { exitCode: exit.code, signal: exit.killedBy, stderr: stderrTail });
+    const kind = exit.code === null ? 'encoder' : classifyFfmpegFailure(stderrTail);
+    if (kind === 'input') {
+      const where =
+        reachedSeconds !== undefined && durationSeconds !== undefined
+          ? ` past ${formatClock(reachedSeconds)} of ${formatClock(durationSeconds)}`
+          : ' to its end';
+      throw new InputInvalidError(`The uploaded video is damaged or truncated: it could not be decoded${where}`);
+    }
+    if (kind === 'storage') throw new StorageUnavailableError('Storage failed while the source was being read');
     throw new TranscodeFailedError(
       exit.code === null ? `FFmpeg was stopped by ${exit.killedBy ?? 'a signal'}` : `FFmpeg failed with exit code ${exit.code}`,
     );
   }
   if (missingGlyphs.size > 0) {
     // Not fatal: the rest of the text is drawn. Installing a font that covers these fixes it.
+    const codePoints = [...missingGlyphs].slice(0, 50);
     logger.warn('some subtitle characters have no glyph in the available fonts and were left out', {
-      codePoints: [...missingGlyphs].slice(0, 50),
+      codePoints,
       fontsDir: job.fontsDir,
     });
+    context.warnings.push(`Some subtitle characters have no glyph in the available fonts and were left out: ${codePoints.join(' ')}`);
   }
 }
 
@@ -675,6 +811,13 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
       workDir: config.WORK_DIR,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_SECONDS * 1000,
       progressIntervalMs: config.PROGRESS_INTERVAL_SECONDS * 1000,
+      stallTimeoutMs: config.STALL_TIMEOUT_SECONDS * 1000,
+      probeTimeoutMs: config.PROBE_TIMEOUT_SECONDS * 1000,
+      cost: {
+        vcpu: config.FARGATE_VCPU,
+        memoryGb: config.FARGATE_MEMORY_GB,
+        prices: { vcpuHourUsd: config.FARGATE_VCPU_HOUR_USD, gbHourUsd: config.FARGATE_GB_HOUR_USD },
+      },
       locateSource: presignedSourceLocator(s3),
       signal: stopping.signal,
     });

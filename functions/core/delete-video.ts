@@ -1,0 +1,50 @@
+import { AbortMultipartUploadCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { keys, UPLOADS_PREFIX, VIDEOS_PREFIX } from './keys.ts';
+import { log } from './log.ts';
+import type { VideoRepository } from './video-repository.ts';
+
+export interface DeleteVideoDeps {
+  repository: VideoRepository;
+  s3: S3Client;
+  bucket: string;
+  /** Stops the video's workflow execution; stopping one that has ended must not fail. */
+  stopExecution: (executionArn: string) => Promise<void>;
+}
+
+/**
+ * Removes everything of a video: its running execution first (so it does not write after us), its
+ * unfinished multipart upload, every object under its three prefixes, then its record. Deleting a video
+ * that is gone already does the same checks and succeeds: the call is idempotent.
+ */
+export async function deleteVideo(id: string, deps: DeleteVideoDeps): Promise<void> {
+  const record = await deps.repository.find(id);
+  if (record?.status === 'processing' && record.execution_id !== undefined) {
+    await deps.stopExecution(record.execution_id);
+  }
+  if (record?.status === 'awaiting_upload' && record.upload?.method === 'MULTIPART') {
+    await deps.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: deps.bucket, Key: record.source_key, UploadId: record.upload.upload_id }))
+      // The lifecycle rule aborts leftovers after a day: a failure here only delays that.
+      .catch((error: unknown) => log.warn('could not abort the multipart upload', { videoId: id, error }));
+  }
+  for (const prefix of [`${UPLOADS_PREFIX}${id}/`, keys.tempPrefix(id), `${VIDEOS_PREFIX}${id}/`]) {
+    await deletePrefix(deps.s3, deps.bucket, prefix);
+  }
+  await deps.repository.delete(id);
+}
+
+async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+  let continuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(continuationToken ? { ContinuationToken: continuationToken } : {}) }),
+    );
+    const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
+    if (objects.length > 0) {
+      const { Errors = [] } = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+      if (Errors.length > 0) throw new Error(`Could not delete ${Errors.length} object(s) under ${prefix}: ${Errors[0]?.Code}`);
+    }
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuationToken !== undefined);
+}
+

@@ -1,0 +1,160 @@
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { FlowLogDestination, FlowLogTrafficType, Peer, Port, SecurityGroup, SubnetType, Vpc, type ISubnet } from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import {
+  Cluster,
+  ContainerImage,
+  ContainerInsights,
+  CpuArchitecture,
+  FargateTaskDefinition,
+  LogDrivers,
+  OperatingSystemFamily,
+  type ContainerDefinition,
+} from 'aws-cdk-lib/aws-ecs';
+import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/core/keys.ts';
+import { WORKER_CONTAINER_NAME } from '../../local/local-resources.ts';
+import { objectPrefixReason } from '../function-specs.ts';
+import { acknowledgeWildcardResource } from '../nag.ts';
+import { REPO_ROOT, WORKER_DOCKERFILE } from '../repo-paths.ts';
+
+/**
+ * Fargate Linux/ARM64 on-demand prices in us-east-1 (20% below x86). Other regions differ by a few
+ * percent; the estimate on the record is an estimate.
+ */
+export const FARGATE_ARM64_PRICES = { vcpuHourUsd: 0.03238, gbHourUsd: 0.00356 } as const;
+
+export interface TranscodeWorkerProps {
+  namePrefix: string;
+  bucket: IBucket;
+  table: ITable;
+  /** The state machine whose task tokens the worker answers (by ARN: the machine depends on this construct). */
+  stateMachineArn: string;
+  cpu: number;
+  memoryLimitMiB: number;
+  ephemeralStorageGiB: number;
+  logRetention: RetentionDays;
+  logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The FFmpeg worker on Fargate: a task the workflow runs once per video (RunTask, .waitForTaskToken).
+ * The network is two public subnets and no NAT gateway: each task gets a public IP to reach S3, DynamoDB,
+ * Step Functions and ECR, which costs nothing while no task runs (a NAT gateway costs ~$33 a month idle).
+ */
+export class TranscodeWorker extends Construct {
+  readonly cluster: Cluster;
+  readonly taskDefinition: FargateTaskDefinition;
+  readonly container: ContainerDefinition;
+  readonly securityGroup: SecurityGroup;
+  readonly subnets: [ISubnet, ISubnet];
+  readonly logGroup: LogGroup;
+  /** `arn:…:task-definition/{family}:*`, what RunTask is allowed on. */
+  readonly taskDefinitionFamilyArn: string;
+
+  constructor(scope: Construct, id: string, props: TranscodeWorkerProps) {
+    super(scope, id);
+
+    const vpc = new Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24 }],
+      // Nothing is placed in the default security group; locking it down needs a custom-resource Lambda.
+      restrictDefaultSecurityGroup: false,
+    });
+    // Rejected packets only: the worker accepts no inbound traffic, so these are the ones worth seeing.
+    vpc.addFlowLog('RejectedTraffic', {
+      trafficType: FlowLogTrafficType.REJECT,
+      destination: FlowLogDestination.toCloudWatchLogs(
+        new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy }),
+      ),
+    });
+    const [subnetA, subnetB] = vpc.publicSubnets;
+    this.subnets = [subnetA!, subnetB!];
+
+    this.securityGroup = new SecurityGroup(this, 'WorkerSecurityGroup', {
+      vpc,
+      description: 'vidp FFmpeg worker: no inbound; outbound HTTPS only (S3, DynamoDB, Step Functions, ECR)',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'AWS APIs and presigned S3 URLs over HTTPS');
+
+    this.cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+
+    this.taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
+      family: `${props.namePrefix}-transcode`,
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryLimitMiB,
+      // Fargate's default is 20 GiB and setting it at all starts at 21, so only a bigger disk is set.
+      ...(props.ephemeralStorageGiB > 20 ? { ephemeralStorageGiB: props.ephemeralStorageGiB } : {}),
+      runtimePlatform: { cpuArchitecture: CpuArchitecture.ARM64, operatingSystemFamily: OperatingSystemFamily.LINUX },
+    });
+    this.taskDefinitionFamilyArn = Stack.of(this).formatArn({
+      service: 'ecs',
+      resource: 'task-definition',
+      resourceName: `${this.taskDefinition.family}:*`,
+    });
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    this.container = this.taskDefinition.addContainer('Worker', {
+      containerName: WORKER_CONTAINER_NAME,
+      // Staged at synth (no Docker needed until deploy); the build context is the repository root, which
+      // its .dockerignore trims to what the Dockerfile copies.
+      image: ContainerImage.fromAsset(REPO_ROOT, { file: WORKER_DOCKERFILE, platform: Platform.LINUX_ARM64 }),
+      logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'transcode' }),
+      // The fixed part of the worker's configuration; the job itself comes from the ASL's ContainerOverrides.
+      environment: {
+        MEDIA_BUCKET: props.bucket.bucketName,
+        VIDEOS_TABLE: props.table.tableName,
+        // What the worker prices its own run with (the cost estimate on each video record).
+        FARGATE_VCPU: String(props.cpu / 1024),
+        FARGATE_MEMORY_GB: String(props.memoryLimitMiB / 1024),
+        FARGATE_VCPU_HOUR_USD: String(FARGATE_ARM64_PRICES.vcpuHourUsd),
+        FARGATE_GB_HOUR_USD: String(FARGATE_ARM64_PRICES.gbHourUsd),
+      },
+    });
+
+    grantWorkerAccess(this.taskDefinition.taskRole, props);
+    for (const prefix of [UPLOADS_PREFIX, TEMP_PREFIX, VIDEOS_PREFIX]) {
+      const objects = props.bucket.arnForObjects(`${prefix}*`);
+      acknowledgeWildcardResource(this.taskDefinition.taskRole, objects, objectPrefixReason(prefix));
+    }
+
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The environment holds the bucket and table names and the task size and prices, no secrets; per-job values ' +
+        'come from the workflow.',
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Image pull: ecr:GetAuthorizationToken supports no resource-level permissions.',
+    });
+  }
+
+  /** The task role and the execution role, both handed to ECS by whoever runs the task. */
+  get passRoles(): IRole[] {
+    return [this.taskDefinition.taskRole, this.taskDefinition.obtainExecutionRole()];
+  }
+}
+
+/** What containers/ffmpeg/src/worker.ts calls, and nothing else. */
+function grantWorkerAccess(taskRole: IRole, props: TranscodeWorkerProps): void {
+  const { bucket, table } = props;
+  const allow = (actions: string[], resources: string[]) =>
+    taskRole.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+  // The source (HeadObject, then ffmpeg reads it through a presigned GET) and the prepared subtitles.
+  allow(['s3:GetObject'], [bucket.arnForObjects(`${UPLOADS_PREFIX}*`), bucket.arnForObjects(`${TEMP_PREFIX}*`)]);
+  // So a vanished source reads as 404 (input_invalid) rather than 403 (worker_misconfigured).
+  allow(['s3:ListBucket'], [bucket.bucketArn]);
+  // The output; lib-storage uploads big files in parts and aborts them when the job is stopped.
+  allow(['s3:PutObject', 's3:AbortMultipartUpload'], [bucket.arnForObjects(`${VIDEOS_PREFIX}*`)]);
+  // Progress and warnings: conditional updates of the record.
+  allow(['dynamodb:UpdateItem'], [table.tableArn]);
+  // The job's answer and the heartbeats that keep it alive.
+  allow(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], [props.stateMachineArn]);
+}

@@ -1,0 +1,225 @@
+import { readFileSync } from 'node:fs';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { API_ROUTES } from '../../functions/api/routes.ts';
+import { Operations } from './constructs/operations.ts';
+import { PipelineWorkflow } from './constructs/pipeline-workflow.ts';
+import { TranscodeWorker } from './constructs/transcode-worker.ts';
+import { VideoApi } from './constructs/video-api.ts';
+import { VidpFunction } from './constructs/vidp-function.ts';
+import { resourcePrefix, type DeployConfig } from './deploy-config.ts';
+import {
+  API_FUNCTIONS,
+  applyGrants,
+  MAINTENANCE_FUNCTIONS,
+  PIPELINE_FUNCTIONS,
+  specFor,
+  type FunctionSpec,
+  type GrantTargets,
+} from './function-specs.ts';
+import { functionEntry, functionEntryExists, repoPath } from './repo-paths.ts';
+import { placeholdersIn, readPipelineDefinition } from './workflow/asl.ts';
+
+export interface StatelessStackProps extends StackProps {
+  config: DeployConfig;
+  mediaBucket: IBucket;
+  videosTable: ITable;
+}
+
+/** The scheduled cleanup, wired up once functions/maintenance/cleanup.ts exists. */
+const CLEANUP_FUNCTION = 'cleanup';
+const CLEANUP_SCHEDULE = Schedule.rate(Duration.hours(1));
+
+/**
+ * Everything that holds no data and can be redeployed at will: the functions, the FFmpeg worker, the
+ * workflow, the API, and what operators watch.
+ */
+export class StatelessStack extends Stack {
+  readonly worker: TranscodeWorker;
+  readonly workflow: PipelineWorkflow;
+  readonly api: VideoApi;
+  readonly operations: Operations;
+  readonly eventBus: EventBus;
+  readonly functions: Record<string, VidpFunction> = {};
+
+  private readonly config: DeployConfig;
+  private readonly grantTargets: GrantTargets;
+  private readonly logSettings: { logRetention: RetentionDays; logRemovalPolicy: RemovalPolicy };
+  private cursorSecret?: Secret;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    const prefix = resourcePrefix(config);
+    const logRetention = config.logRetentionDays as RetentionDays;
+    const logRemovalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.logSettings = { logRetention, logRemovalPolicy };
+    // Named up front and referred to by ARN: the worker and delete-video need it, while the state machine
+    // itself depends on the worker's task definition and on the functions.
+    const stateMachineName = `${prefix}-pipeline`;
+    const statesArn = (resource: string, resourceName: string) =>
+      this.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const stateMachineArn = statesArn('stateMachine', stateMachineName);
+    this.grantTargets = {
+      table: props.videosTable,
+      bucket: props.mediaBucket,
+      executionsArn: statesArn('execution', `${stateMachineName}:*`),
+    };
+
+    this.eventBus = new EventBus(this, 'Events', {
+      eventBusName: `${prefix}-events`,
+      description: 'vidp video lifecycle events (VideoSaved, VideoFailed) for other systems to subscribe to',
+    });
+
+    this.worker = new TranscodeWorker(this, 'Transcode', {
+      namePrefix: prefix,
+      bucket: props.mediaBucket,
+      table: props.videosTable,
+      stateMachineArn,
+      cpu: config.transcodeCpu,
+      memoryLimitMiB: config.transcodeMemoryMiB,
+      ephemeralStorageGiB: config.transcodeEphemeralStorageGiB,
+      logRetention,
+      logRemovalPolicy,
+    });
+
+    // The ASL names each Lambda task `${PascalNameFunctionArn}`: functions/pipeline/{kebab-name}.ts serves it.
+    const taskFunctions: Record<string, IFunction> = {};
+    for (const placeholder of placeholdersIn(readPipelineDefinition())) {
+      const name = /^(\w+)FunctionArn$/.exec(placeholder)?.[1];
+      if (name === undefined) continue;
+      taskFunctions[placeholder] = this.addFunction('pipeline', kebabCase(name), PIPELINE_FUNCTIONS);
+    }
+
+    this.workflow = new PipelineWorkflow(this, 'Pipeline', {
+      stateMachineName,
+      bucket: props.mediaBucket,
+      table: props.videosTable,
+      worker: this.worker,
+      taskFunctions,
+      eventBus: this.eventBus,
+      logRetention,
+      logRemovalPolicy,
+    });
+
+    const apiHandlers: Record<string, IFunction> = {};
+    for (const handler of new Set(API_ROUTES.map((route) => route.handler))) {
+      apiHandlers[handler] = this.addFunction('api', handler, API_FUNCTIONS);
+    }
+    this.api = new VideoApi(this, 'Api', {
+      apiName: `${prefix}-api`,
+      routes: API_ROUTES,
+      handlers: apiHandlers,
+      allowedOrigins: config.allowedOrigins,
+      auth: config.apiAuth,
+      logRetention,
+      logRemovalPolicy,
+    });
+
+    let cleanup: IFunction | undefined;
+    if (functionEntryExists('maintenance', CLEANUP_FUNCTION)) {
+      cleanup = this.addFunction('maintenance', CLEANUP_FUNCTION, MAINTENANCE_FUNCTIONS);
+      new Rule(this, 'CleanupSchedule', {
+        description: 'Hourly: stale temp/ files, abandoned multipart uploads, expired pending records',
+        schedule: CLEANUP_SCHEDULE,
+        targets: [new LambdaFunction(cleanup, { retryAttempts: 2 })],
+      });
+    }
+
+    this.operations = new Operations(this, 'Operations', {
+      name: prefix,
+      stateMachine: this.workflow.stateMachine,
+      api: this.api.restApi,
+      functions: this.functions,
+      workerLogGroup: this.worker.logGroup,
+      undeliveredUploads: this.workflow.undeliveredUploads,
+      ...(cleanup === undefined ? {} : { cleanupFunction: cleanup }),
+      ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the API (…/api/)' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    const console = `https://${Aws.REGION}.console.aws.amazon.com`;
+    new CfnOutput(this, 'ExecutionsConsoleUrl', {
+      value: `${console}/states/home?region=${Aws.REGION}#/statemachines/view/${this.workflow.stateMachine.stateMachineArn}`,
+      description: 'Every execution of the pipeline, with its graph and event history',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `${console}/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.operations.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+  }
+
+  /** A VidpFunction for functions/{group}/{name}.ts with the environment every handler parses and its grants. */
+  private addFunction(
+    group: 'api' | 'pipeline' | 'maintenance',
+    name: string,
+    registry: Readonly<Record<string, FunctionSpec>>,
+  ): VidpFunction {
+    const file = `functions/${group}/${name}.ts`;
+    if (!functionEntryExists(group, name)) throw new Error(`${file} does not exist, yet the ${group} wiring names it`);
+    const spec = specFor(registry, file, name);
+    const fn = new VidpFunction(this, `${pascalCase(name)}Function`, {
+      entry: functionEntry(group, name),
+      description: `vidp ${file}`,
+      ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
+      ...this.logSettings,
+      environment: {
+        ...this.handlerEnvironment(),
+        ...(spec.cursorSecret ? { CURSOR_SECRET: this.cursorSecretValue() } : {}),
+      },
+    });
+    applyGrants(fn.role!, spec.grants, this.grantTargets);
+    this.functions[name] = fn;
+    return fn;
+  }
+
+  /** What functions/core/config.ts parses at cold start (the rest keeps its defaults). */
+  private handlerEnvironment(): Record<string, string> {
+    return {
+      MEDIA_BUCKET: this.grantTargets.bucket.bucketName,
+      VIDEOS_TABLE: this.grantTargets.table.tableName,
+      MAX_UPLOAD_BYTES: String(this.config.maxUploadBytes),
+      ALLOWED_ORIGINS: this.config.allowedOrigins.join(','),
+      VIDP_VERSION: PACKAGE_VERSION,
+    };
+  }
+
+  /**
+   * The key that signs list cursors: generated once per deployment by Secrets Manager, never in the
+   * template or the repository. CloudFormation resolves it into the function's environment at deploy time.
+   */
+  private cursorSecretValue(): string {
+    if (this.cursorSecret === undefined) {
+      this.cursorSecret = new Secret(this, 'CursorSecret', {
+        description: 'vidp: signs GET /videos page cursors (rotating it only invalidates cursors in flight)',
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      });
+      Validations.of(this.cursorSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'An HMAC key for short-lived list cursors, not a credential: rotating it only makes clients restart a listing. ' +
+          'Rotate by hand (a new value and a deploy) when needed; automatic rotation would need a rotation Lambda.',
+      });
+    }
+    return this.cursorSecret.secretValue.unsafeUnwrap();
+  }
+}
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
+
+function kebabCase(pascal: string): string {
+  return pascal.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+}
+
+function pascalCase(kebab: string): string {
+  return kebab.replace(/(^|-)(\w)/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
+}

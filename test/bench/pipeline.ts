@@ -1,0 +1,133 @@
+/**
+ * Pipeline figures.
+ *
+ * Pipeline overhead: a 60 s 1080p clip to 720p (preset veryfast, CRF 23) through the whole local pipeline,
+ * from the moment the upload has landed in S3 (the event that starts the workflow) until the client sees
+ * `saved` — state machine, Lambdas, worker start, probe, encode, output upload, record, polling — divided by
+ * the bare ffmpeg command the worker runs for it. Goal ≤ 1.10. The client's own upload is network time, not
+ * pipeline time: it is printed beside it, and so is create → saved.
+ * Single pass vs the replaced service: its two encodes (burn in at source size, then compress to the target)
+ * divided by vidp's one pass, same preset and CRF.
+ *
+ * BENCH_SECONDS shortens the clip for a quick look; figures in the README come from the default.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildTranscodeArgs, displayDimensions, fitWithinBox, parseProbe } from '../../functions/core/transcode.ts';
+import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/local/api-client.ts';
+import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { REPO_ROOT } from '../../infra/local/handler-modules.ts';
+import { makeSampleClip, sampleCues, writeSrt } from '../../infra/local/sample-media.ts';
+
+const run = promisify(execFile);
+const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
+const TARGET = { resolution: '720p', crf: 23, preset: 'veryfast' } as const;
+const FONTS_DIR = process.env.FONTS_DIR ?? '/usr/share/fonts/truetype/dejavu';
+const OUT = join(REPO_ROOT, 'bench-output');
+
+const secondsOf = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function timed(action: () => Promise<unknown>): Promise<number> {
+  const startedAt = performance.now();
+  await action();
+  return performance.now() - startedAt;
+}
+
+async function ffmpeg(args: string[]): Promise<void> {
+  await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Exactly the command the worker builds for this source and target. */
+async function workerCommand(source: string, subtitles: string, output: string): Promise<string[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', source]);
+  const probe = parseProbe(JSON.parse(stdout));
+  const size = fitWithinBox(displayDimensions(probe.video!), RESOLUTION_PRESETS[TARGET.resolution]);
+  return buildTranscodeArgs({
+    inputPath: source,
+    outputPath: output,
+    subtitlesPath: subtitles,
+    fontsDir: FONTS_DIR,
+    fontName: 'DejaVu Sans',
+    width: size.width,
+    height: size.height,
+    crf: TARGET.crf,
+    preset: TARGET.preset,
+    hasAudio: probe.hasAudio,
+  });
+}
+
+/** The replaced service: burn the subtitles in at the source size, then compress that to the target. */
+async function twoEncodes(source: string, subtitles: string, output: string): Promise<void> {
+  const burned = join(OUT, 'two-encode-burned.mp4');
+  const box = RESOLUTION_PRESETS[TARGET.resolution];
+  const x264 = ['-c:v', 'libx264', '-preset', TARGET.preset, '-crf', String(TARGET.crf), '-pix_fmt', 'yuv420p'];
+  await ffmpeg(['-hide_banner', '-loglevel', 'error', '-y', '-i', source, '-vf', `subtitles=filename=${subtitles}:fontsdir=${FONTS_DIR}`, ...x264, '-c:a', 'copy', burned]);
+  await ffmpeg(['-hide_banner', '-loglevel', 'error', '-y', '-i', burned, '-vf', `scale=${box.width}:${box.height}:force_original_aspect_ratio=decrease:force_divisible_by=2`, ...x264, '-c:a', 'aac', '-movflags', '+faststart', output]);
+}
+
+interface PipelineRun {
+  /** Upload landed → saved. */
+  ms: number;
+  /** POST /videos → saved, the client's upload included. */
+  createToSavedMs: number;
+  uploadMs: number;
+  status: string;
+  timings?: Timings;
+}
+
+async function pipelineEndToEnd(source: string, subtitles: string): Promise<PipelineRun> {
+  process.env.LOG_LEVEL ??= 'warn';
+  const cloud = await startLocalCloud({ port: 0, logger: () => {} });
+  try {
+    const api = createApiClient(cloud.apiUrl);
+    const size = (await stat(source)).size;
+    const createdAt = performance.now();
+    const created = await api.createVideo({ filename: 'bench.mp4', content_type: 'video/mp4', size, ...TARGET, subtitles: { source: 'upload' } });
+    await uploadSubtitles(created, subtitles);
+    const uploadStartedAt = performance.now();
+    await uploadVideo(api, created, source);
+    const landedAt = performance.now();
+    const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30 * 60_000, intervalMs: 200 });
+    const savedAt = performance.now();
+    return {
+      ms: savedAt - landedAt,
+      createToSavedMs: savedAt - createdAt,
+      uploadMs: landedAt - uploadStartedAt,
+      status: final.status,
+      ...(final.timings && { timings: final.timings }),
+    };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+export async function runPipelineBench(say: (line?: string) => void): Promise<void> {
+  await rm(OUT, { recursive: true, force: true });
+  await mkdir(OUT, { recursive: true });
+  const source = join(OUT, 'source.mp4');
+  const subtitles = join(OUT, 'subtitles.srt');
+  say(`vidp bench — ${CLIP.seconds} s ${CLIP.width}x${CLIP.height} clip → ${TARGET.resolution}, preset ${TARGET.preset}, CRF ${TARGET.crf}`);
+  await Promise.all([makeSampleClip(source, CLIP), writeSrt(subtitles, sampleCues(CLIP.seconds))]);
+  say(`source: ${((await stat(source)).size / 1024 / 1024).toFixed(1)} MiB`);
+
+  const bareMs = await timed(async () => ffmpeg(await workerCommand(source, subtitles, join(OUT, 'bare.mp4'))));
+  say(`bare ffmpeg (the worker's command):          ${secondsOf(bareMs)}`);
+  const pipeline = await pipelineEndToEnd(source, subtitles);
+  if (pipeline.status !== 'saved') throw new Error(`the pipeline ended ${pipeline.status}`);
+  say(`local pipeline, upload landed → saved:       ${secondsOf(pipeline.ms)}`);
+  if (pipeline.timings) {
+    const { download_ms, probe_ms, encode_ms, upload_ms, total_ms } = pipeline.timings;
+    say(`  worker: subtitles + source lookup ${secondsOf(download_ms)}, probe ${secondsOf(probe_ms)}, encode ${secondsOf(encode_ms)}, ` +
+      `output upload ${secondsOf(upload_ms)}; workflow, task start and polling ${secondsOf(pipeline.ms - total_ms)}`);
+  }
+  say(`  (client: upload ${secondsOf(pipeline.uploadMs)}; POST /videos → saved ${secondsOf(pipeline.createToSavedMs)})`);
+  const twoEncodeMs = await timed(() => twoEncodes(source, subtitles, join(OUT, 'two-encode.mp4')));
+  say(`two encodes (burn at source size, compress): ${secondsOf(twoEncodeMs)}`);
+
+  say();
+  say(`pipeline end-to-end / bare ffmpeg:     ${(pipeline.ms / bareMs).toFixed(3)}  (goal ≤ 1.10)`);
+  say(`two-encode approach / vidp one pass:   ${(twoEncodeMs / bareMs).toFixed(2)}×`);
+}

@@ -1,0 +1,40 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { readDeployConfig } from '../../infra/aws/deploy-config.ts';
+import { cdkJsonContext } from './synthesize.ts';
+
+/** Deploy parameters as `-c name=value` delivers them: strings, checked before anything is built. */
+const configFrom = (context: Record<string, unknown>) => readDeployConfig(new App({ context }).node);
+
+describe('readDeployConfig', () => {
+  it('reads cdk.json\'s defaults as a dev deployment with an API key', () => {
+    expect(configFrom(cdkJsonContext())).toMatchObject({
+      stage: 'dev',
+      allowedOrigins: ['*'],
+      transcodeCpu: 2048,
+      transcodeMemoryMiB: 4096,
+      transcodeEphemeralStorageGiB: 20,
+      logRetentionDays: 30,
+      maxUploadBytes: 5 * 1024 ** 3,
+      apiAuth: 'apiKey',
+    });
+  });
+
+  it('turns command-line strings into numbers and lists', () => {
+    const config = configFrom({ allowedOrigins: 'https://a.example, https://b.example', transcodeCpu: '4096', transcodeMemoryMiB: '8192' });
+
+    expect(config).toMatchObject({ allowedOrigins: ['https://a.example', 'https://b.example'], transcodeCpu: 4096, transcodeMemoryMiB: 8192 });
+  });
+
+  it('refuses "*" as the origin of a prod deployment', () => {
+    expect(() => configFrom({ stage: 'prod' })).toThrow(/allowedOrigins: prod needs the real origins/);
+  });
+
+  it('refuses a memory size Fargate does not offer with the chosen CPU', () => {
+    expect(() => configFrom({ transcodeCpu: '1024', transcodeMemoryMiB: '16384' })).toThrow(/transcodeMemoryMiB: with transcodeCpu 1024/);
+  });
+
+  it('refuses a log retention CloudWatch Logs does not offer, naming the parameter', () => {
+    expect(() => configFrom({ logRetentionDays: '45' })).toThrow(/-c logRetentionDays: must be one of/);
+  });
+});

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForFinalStatus } from '../../infra/local/api-client.ts';
+import {
+  expectCleanEnd,
+  faultyFfmpeg,
+  finalStatus,
+  ONE_CUE_SRT,
+  sampleClip,
+  startHarness,
+  submitVideo,
+  transcodeAttempts,
+  writeTemp,
+  type Harness,
+} from '../support/workflow-harness.ts';
+
+/**
+ * Transient failures of the Transcode task are retried twice with backoff (no waits here); a hung encode
+ * ends as `timeout` without retry. The worker runs a real ffmpeg behind a wrapper that misbehaves for the
+ * videos a test names (see faultyFfmpeg), and the local S3 fails on request.
+ */
+let harness: Harness;
+let faults: Awaited<ReturnType<typeof faultyFfmpeg>>;
+let clip: string;
+let subtitles: string;
+
+beforeAll(async () => {
+  faults = await faultyFfmpeg();
+  harness = await startHarness({
+    workerEnv: { FFMPEG_PATH: faults.path, STALL_TIMEOUT_SECONDS: '4', HEARTBEAT_INTERVAL_SECONDS: '1', PROGRESS_INTERVAL_SECONDS: '0' },
+  });
+  // Long enough that the worker is still encoding when it is killed.
+  clip = await sampleClip(harness, 'clip.mp4', { seconds: 6, width: 640, height: 360 });
+  subtitles = await writeTemp(harness, 'one.srt', ONE_CUE_SRT);
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await faults?.remove();
+});
+
+const failuresOf = (executions: Awaited<ReturnType<typeof expectCleanEnd>>) =>
+  executions.flatMap((execution) => execution.trace).filter((entry) => entry.state === 'Transcode' && entry.type === 'StateFailed');
+
+describe.concurrent('transient worker failures are retried', () => {
+  it('a worker killed mid-encode: the task is run again and the video is saved once', async () => {
+    const video = await submitVideo(harness, { source: clip, subtitles, beforeUpload: (id) => faults.inject(id, 'kill-worker-once') });
+
+    const final = await finalStatus(harness, video);
+
+    const executions = await expectCleanEnd(harness, video, final, { status: 'saved' });
+    expect(transcodeAttempts(executions)).toBe(2);
+    expect(failuresOf(executions).map((entry) => entry.error)).toEqual(['States.HeartbeatTimeout']);
+    expect(final.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'saved']);
+  });
+
+  it('S3 answering 503 to the output upload, past the SDK\'s own retries: the task is run again', async () => {
+    const video = await submitVideo(harness, {
+      source: clip,
+      subtitles,
+      beforeUpload: async (id) =>
+        harness.cloud.injectS3Fault({ method: 'PUT', key: new RegExp(`^videos/${id}/video\\.mp4$`), status: 503, times: 3 }),
+    });
+
+    const final = await finalStatus(harness, video);
+
+    const executions = await expectCleanEnd(harness, video, final, { status: 'saved' });
+    expect(transcodeAttempts(executions)).toBe(2);
+    expect(failuresOf(executions).map((entry) => entry.error)).toEqual(['StorageUnavailableError']);
+  });
+
+  it('a worker that dies on every attempt: retried twice, then failed with timeout', async () => {
+    const video = await submitVideo(harness, { source: clip, subtitles, beforeUpload: (id) => faults.inject(id, 'kill-worker') });
+
+    const final = await finalStatus(harness, video);
+
+    const executions = await expectCleanEnd(harness, video, final, { status: 'failed', code: 'timeout' });
+    expect(transcodeAttempts(executions)).toBe(3);
+    expect(final.error?.message).toMatch(/stopped responding/);
+  });
+});
+
+describe('progress', () => {
+  it('GET /api/videos/{id} shows a percentage while the video is processing', async () => {
+    const longer = await sampleClip(harness, 'longer.mp4', { seconds: 12, width: 640, height: 360 });
+    const video = await submitVideo(harness, { source: longer, subtitles });
+    const seen: number[] = [];
+
+    const final = await waitForFinalStatus(harness.api, video.id, {
+      timeoutMs: 45_000,
+      intervalMs: 50,
+      onChange: (current) => {
+        if (current.status === 'processing' && current.progress !== undefined) seen.push(current.progress);
+      },
+    });
+
+    expect(final.status).toBe('saved');
+    expect(seen.some((percent) => percent > 0 && percent < 100), `seen: ${seen.join(', ')}`).toBe(true);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(final.progress).toBe(100);
+  });
+});
+
+describe('a hung encode', () => {
+  it('ends failed with timeout, not retried and never left in processing', async () => {
+    const video = await submitVideo(harness, { source: clip, subtitles, beforeUpload: (id) => faults.inject(id, 'hang') });
+
+    const final = await finalStatus(harness, video);
+
+    const executions = await expectCleanEnd(harness, video, final, { status: 'failed', code: 'timeout' });
+    expect(final.error?.message).toBe('Encoding made no progress for 4 s and was stopped');
+    expect(transcodeAttempts(executions)).toBe(1);
+  });
+});
