@@ -46,6 +46,12 @@ export const DeployConfigSchema = z
     maxUploadBytes: integer.positive().max(5 * 1024 * GiB, 'S3 objects are at most 5 TiB').default(5 * GiB),
     /** Move saved videos to Glacier Instant Retrieval after this many days; unset keeps them in S3 Standard. */
     videosGlacierTransitionDays: integer.positive().optional(),
+    /**
+     * Subtitle-service hosts trusted even at private addresses (`host` or `host:port`, comma-separated); every
+     * other subtitle URL must resolve to public addresses. prepare-subtitles runs outside the VPC, so a host
+     * here must still be reachable from the internet side (e.g. behind an internal-facing ALB with a public name).
+     */
+    subtitleAllowedHosts: z.string().default(''),
     /** How API callers authenticate: an API key with a usage plan, or SigV4-signed requests (IAM). */
     apiAuth: z.enum(['apiKey', 'iam']).default('apiKey'),
     /** Where alarms send a notification; unset leaves the alarms on the dashboard and the topic without subscribers. */

@@ -53,6 +53,8 @@ export interface FunctionSpec {
   timeout?: Duration;
   /** The handler parses CURSOR_SECRET (functions/core/config.ts CursorConfigSchema). */
   cursorSecret?: true;
+  /** The handler fetches subtitle URLs and parses SUBTITLE_ALLOWED_HOSTS (SubtitleFetchConfigSchema). */
+  subtitleFetch?: true;
 }
 
 /** functions/api/{handler}.ts, by the `handler` name in API_ROUTES. */
@@ -137,6 +139,7 @@ export const PIPELINE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
       listBucket: 'everywhere',
     },
     timeout: Duration.seconds(30),
+    subtitleFetch: true,
   },
   // One conditional update: status failed + error.
   'mark-failed': { grants: { items: ['dynamodb:UpdateItem'] } },

@@ -175,6 +175,7 @@ export class StatelessStack extends Stack {
       environment: {
         ...this.handlerEnvironment(),
         ...(spec.cursorSecret ? { CURSOR_SECRET: this.cursorSecretValue() } : {}),
+        ...(spec.subtitleFetch ? { SUBTITLE_ALLOWED_HOSTS: this.config.subtitleAllowedHosts } : {}),
       },
     });
     applyGrants(fn.role!, spec.grants, this.grantTargets);

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { startLocalCloud } from '../../infra/local/cloud.ts';
+import type { LocalCloud } from '../../infra/local/cloud.ts';
 
 const ITERATIONS = Number(process.env.BENCH_API_ITERATIONS ?? 500);
 const CONCURRENCY = 50;
@@ -49,44 +49,38 @@ async function latencies(times: number, call: () => Promise<APIGatewayProxyResul
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-export async function runApiBench(say: (line?: string) => void): Promise<void> {
-  process.env.LOG_LEVEL ??= 'warn';
-  const cloud = await startLocalCloud({ port: 0, logger: () => {} });
-  try {
-    // After the cloud has set the environment: the handlers read it at import.
-    const createUpload = (await import('../../functions/api/create-upload.ts')).handler as unknown as Handler;
-    const getVideo = (await import('../../functions/api/get-video.ts')).handler as unknown as Handler;
-    const body = JSON.stringify({ filename: 'bench.mp4', content_type: 'video/mp4', size: 1_000_000, subtitles: { source: 'upload' } });
-    const create = () => createUpload(event({ httpMethod: 'POST', path: '/videos', headers: { 'Content-Type': 'application/json' }, body }), context);
+export async function runApiBench(say: (line?: string) => void, cloud: LocalCloud): Promise<void> {
+  // After the cloud has set the environment: the handlers read it at import.
+  const createUpload = (await import('../../functions/api/create-upload.ts')).handler as unknown as Handler;
+  const getVideo = (await import('../../functions/api/get-video.ts')).handler as unknown as Handler;
+  const body = JSON.stringify({ filename: 'bench.mp4', content_type: 'video/mp4', size: 1_000_000, subtitles: { source: 'upload' } });
+  const create = () => createUpload(event({ httpMethod: 'POST', path: '/videos', headers: { 'Content-Type': 'application/json' }, body }), context);
 
-    const first = JSON.parse((await create()).body) as { video: { id: string } };
-    const id = first.video.id;
-    const get = () => getVideo(event({ path: `/videos/${id}`, pathParameters: { id } }), context);
-    for (let warmUp = 0; warmUp < 20; warmUp += 1) await Promise.all([create(), get()]);
+  const first = JSON.parse((await create()).body) as { video: { id: string } };
+  const id = first.video.id;
+  const get = () => getVideo(event({ path: `/videos/${id}`, pathParameters: { id } }), context);
+  for (let warmUp = 0; warmUp < 20; warmUp += 1) await Promise.all([create(), get()]);
 
-    const created = await latencies(ITERATIONS, create, 201);
-    const fetched = await latencies(ITERATIONS, get, 200);
-    say(`create-upload handler, in-process:  p50 ${created.p50.toFixed(2)} ms   p99 ${created.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
-    say(`get-video handler, in-process:      p50 ${fetched.p50.toFixed(2)} ms   p99 ${fetched.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
+  const created = await latencies(ITERATIONS, create, 201);
+  const fetched = await latencies(ITERATIONS, get, 200);
+  say(`create-upload handler, in-process:  p50 ${created.p50.toFixed(2)} ms   p99 ${created.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
+  say(`get-video handler, in-process:      p50 ${fetched.p50.toFixed(2)} ms   p99 ${fetched.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
 
-    const url = `${cloud.apiUrl}/videos/${id}`;
-    const deadline = performance.now() + LOAD_SECONDS * 1000;
-    let completed = 0;
-    let failed = 0;
-    const client = async () => {
-      while (performance.now() < deadline) {
-        const response = await fetch(url);
-        await response.arrayBuffer();
-        if (response.status === 200) completed += 1;
-        else failed += 1;
-      }
-    };
-    const startedAt = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, client));
-    const seconds = (performance.now() - startedAt) / 1000;
-    say(`gateway GET /api/videos/{id}, ${CONCURRENCY} concurrent clients: ${(completed / seconds).toFixed(0)} requests/s` +
-      ` (${completed} in ${seconds.toFixed(1)} s${failed ? `, ${failed} failed` : ''})`);
-  } finally {
-    await cloud.stop();
-  }
+  const url = `${cloud.apiUrl}/videos/${id}`;
+  const deadline = performance.now() + LOAD_SECONDS * 1000;
+  let completed = 0;
+  let failed = 0;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status === 200) completed += 1;
+      else failed += 1;
+    }
+  };
+  const startedAt = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  const seconds = (performance.now() - startedAt) / 1000;
+  say(`gateway GET /api/videos/{id}, ${CONCURRENCY} concurrent clients: ${(completed / seconds).toFixed(0)} requests/s` +
+    ` (${completed} in ${seconds.toFixed(1)} s${failed ? `, ${failed} failed` : ''})`);
 }

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: every performance figure the issues ask for, measured and printed in one run.
- * `npm run bench -- api` or `npm run bench -- pipeline` runs one part.
+ * `npm run bench -- api` or `npm run bench -- pipeline` runs one part. One local cloud serves both: the
+ * handlers it hosts read its endpoints once, at import.
  */
 import '../../infra/local/polyfills.ts';
+import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { runApiBench } from './api.ts';
 import { runPipelineBench } from './pipeline.ts';
 
@@ -11,9 +13,15 @@ const parts = { pipeline: runPipelineBench, api: runApiBench } as const;
 const wanted = process.argv.slice(2).filter((name): name is keyof typeof parts => name in parts);
 
 async function main(): Promise<void> {
-  for (const name of wanted.length > 0 ? wanted : (Object.keys(parts) as (keyof typeof parts)[])) {
-    say(`\n== ${name}`);
-    await parts[name](say);
+  process.env.LOG_LEVEL ??= 'warn';
+  const cloud = await startLocalCloud({ port: 0, logger: () => {} });
+  try {
+    for (const name of wanted.length > 0 ? wanted : (Object.keys(parts) as (keyof typeof parts)[])) {
+      say(`\n== ${name}`);
+      await parts[name](say, cloud);
+    }
+  } finally {
+    await cloud.stop();
   }
 }
 

@@ -21,6 +21,7 @@ beforeAll(() => {
     logRetentionDays: '365',
     maxUploadBytes: String(10 * 1024 ** 3),
     alarmEmail: 'oncall@example.com',
+    subtitleAllowedHosts: 'subtitles.internal:8443,captions.corp',
   });
 }, 120_000);
 afterAll(() => vidp?.cleanUp());
@@ -103,6 +104,13 @@ describe('a prod deployment', () => {
         ALLOWED_ORIGINS: ORIGINS.join(','),
       });
     }
+  });
+
+  it('trusts the configured subtitle hosts in the one function that fetches subtitle URLs, and nowhere else', () => {
+    const functions = Object.values(vidp.statelessTemplate.findResources('AWS::Lambda::Function'));
+    const trusting = functions.filter((fn) => fn.Properties.Environment.Variables.SUBTITLE_ALLOWED_HOSTS !== undefined);
+    expect(trusting.map((fn) => fn.Properties.Description)).toEqual(['vidp functions/pipeline/prepare-subtitles.ts']);
+    expect(trusting[0]!.Properties.Environment.Variables.SUBTITLE_ALLOWED_HOSTS).toBe('subtitles.internal:8443,captions.corp');
   });
 
   it('emails alarms to the configured address', () => {
