@@ -95,12 +95,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(s3.stop);
     const dynamodb = await startLocalDynamoDb({ table: LOCAL_TABLE, ...dataDirOption(options.dataDir) });
     cleanups.push(dynamodb.stop);
-    const broker = await startTaskTokenBroker({ logger });
+    // StopExecution reaches the registry, which exists only once the workflow is loaded below.
+    let executionsForStop: ExecutionRegistry | undefined;
+    const broker = await startTaskTokenBroker({
+      logger,
+      stopExecution: (executionArn, error, cause) => {
+        if (executionsForStop === undefined) throw new Error('The workflow is not loaded yet');
+        return executionsForStop.stop(executionArn, error, cause);
+      },
+    });
     cleanups.push(broker.stop);
 
     // Before any handler module loads: they read their configuration and build their clients at import.
     const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
-    cleanups.push(applyToProcessEnv({ ...awsEnvironment, ...options.functionEnv }));
+    // The Lambda functions call Step Functions too (DELETE stops a running execution): same local endpoint.
+    cleanups.push(applyToProcessEnv({ ...awsEnvironment, AWS_ENDPOINT_URL_SFN: broker.endpoint, ...options.functionEnv }));
 
     const workerCommand = await prepareWorker(logger, cleanups);
     const ecs = createLocalEcsRunner({
@@ -136,6 +145,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
     });
     const executions = new ExecutionRegistry({ workflow, logger });
+    executionsForStop = executions;
     let accepting = true;
     cleanups.push(async () => {
       accepting = false;

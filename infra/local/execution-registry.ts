@@ -36,6 +36,11 @@ export interface ExecutionRecord {
   trace: TraceEntry[];
 }
 
+/** What StopExecution answers for an execution it does not know (the SDK maps it to ExecutionDoesNotExist). */
+export class ExecutionDoesNotExistError extends Error {
+  override readonly name = 'ExecutionDoesNotExist';
+}
+
 /** StartExecution refuses a name already used by the state machine; so does the registry. */
 export class ExecutionAlreadyExistsError extends Error {
   override readonly name = 'ExecutionAlreadyExists';
@@ -53,6 +58,8 @@ export class ExecutionRegistry {
   readonly #records = new Map<string, ExecutionRecord>();
   readonly #finished = new Map<string, Promise<ExecutionRecord>>();
   readonly #aborts = new Map<string, () => void>();
+  readonly #tokens = new Map<string, string>();
+  readonly #stopReasons = new Map<string, { error: string; cause: string }>();
 
   constructor(options: { workflow: Pick<Workflow, 'run'>; logger: Logger }) {
     this.#workflow = options.workflow;
@@ -71,6 +78,7 @@ export class ExecutionRegistry {
       StateMachine: { Id: STATE_MACHINE_ARN, Name: STATE_MACHINE_NAME },
       Task: { Token: randomUUID() },
     };
+    this.#tokens.set(name, context.Task.Token);
     const log = (line: string) => this.#logger(`[exec ${name.slice(0, 8)}] ${line}`);
     log(`started${describeInput(input)}`);
     const run = this.#workflow.run(input, context);
@@ -87,6 +95,8 @@ export class ExecutionRegistry {
         record.status = outcome.status;
         if ('output' in outcome) record.output = outcome.output;
         if (failure) Object.assign(record, failure);
+        const stopReason = this.#stopReasons.get(name);
+        if (stopReason !== undefined && record.status === 'ABORTED') Object.assign(record, stopReason);
         record.stopDate = new Date().toISOString();
         this.#aborts.delete(name);
         const elapsed = Date.parse(record.stopDate) - Date.parse(record.startDate);
@@ -111,6 +121,21 @@ export class ExecutionRegistry {
     const finished = this.#finished.get(name);
     if (finished === undefined) throw new Error(`No execution named ${name}`);
     return finished;
+  }
+
+  /**
+   * StopExecution: aborts a running execution, which ends ABORTED with the given error and cause. Returns the
+   * token its task may be waiting on (for the broker to refuse), nothing for an execution that has ended.
+   */
+  stop(executionArnOrName: string, error: string, cause: string): { stopDate: string; taskToken?: string } {
+    const name = executionArnOrName.split(':').pop() ?? '';
+    const record = this.#records.get(name);
+    if (record === undefined) throw new ExecutionDoesNotExistError(`Execution does not exist: ${executionArnOrName}`);
+    const abort = this.#aborts.get(name);
+    if (abort === undefined || record.status !== 'RUNNING') return { stopDate: record.stopDate ?? new Date().toISOString() };
+    this.#stopReasons.set(name, { error, cause });
+    abort();
+    return { stopDate: new Date().toISOString(), taskToken: this.#tokens.get(name) };
   }
 
   /** Aborts every running execution (as StopExecution does) and waits until each has ended. */

@@ -5,16 +5,22 @@ import { readJsonBody, type JsonValue } from './json.ts';
 import type { Logger } from './logger.ts';
 
 /**
- * The part of the Step Functions API a `.waitForTaskToken` worker calls: SendTaskSuccess, SendTaskFailure and
- * SendTaskHeartbeat, in the AWS JSON 1.0 protocol the SDK's SFNClient speaks. The worker uses the stock client
- * with AWS_ENDPOINT_URL_SFN pointing here, exactly as it calls Step Functions on AWS.
+ * The part of the Step Functions API vidp's code calls, in the AWS JSON 1.0 protocol the SDK's SFNClient
+ * speaks: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat from the `.waitForTaskToken` worker, and
+ * StopExecution from the API (deleting a video that is being processed). Both use the stock client with
+ * AWS_ENDPOINT_URL_SFN pointing here, exactly as they call Step Functions on AWS.
  */
 export interface TaskTokenBroker {
   endpoint: string;
   /** Starts waiting for the worker holding `token` to report. A token can be waited on by one task at a time. */
   waitForTask(token: string, options?: { onHeartbeat?: () => void }): PendingTask;
+  /** Ends the wait for `token` as Step Functions does when its execution stops: later reports are refused. */
+  forgetTask(token: string): void;
   stop(): Promise<void>;
 }
+
+/** StopExecution: stops the named execution and returns the token its waiting task holds, if any. */
+export type StopExecution = (executionArn: string, error: string, cause: string) => { stopDate: string; taskToken?: string };
 
 export interface PendingTask {
   /** Resolves with the parsed `output` of SendTaskSuccess; rejects on SendTaskFailure with name = error, message = cause. */
@@ -49,10 +55,17 @@ class BrokerError extends Error {
   }
 }
 
-export async function startTaskTokenBroker(options: { logger?: Logger } = {}): Promise<TaskTokenBroker> {
+export async function startTaskTokenBroker(
+  options: { logger?: Logger; stopExecution?: StopExecution } = {},
+): Promise<TaskTokenBroker> {
   const waiters = new Map<string, Waiter>();
+  const forgetTask = (token: string) => {
+    const waiter = waiters.get(token);
+    waiters.delete(token);
+    waiter?.reject(new TaskFailure('States.Aborted', 'The execution was stopped'));
+  };
 
-  const operations: Record<string, (body: Record<string, unknown>) => void> = {
+  const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
     SendTaskSuccess(body) {
       const output = parseOutput(requireString(body, 'output'));
       takeWaiter(body).resolve(output);
@@ -66,6 +79,19 @@ export async function startTaskTokenBroker(options: { logger?: Logger } = {}): P
       const waiter = waiters.get(token);
       if (waiter === undefined) throw taskDoesNotExist();
       waiter.onHeartbeat?.();
+    },
+    StopExecution(body) {
+      if (options.stopExecution === undefined) throw new BrokerError('UnknownOperationException', 'StopExecution is not served here');
+      let stopped: ReturnType<StopExecution>;
+      try {
+        stopped = options.stopExecution(requireString(body, 'executionArn'), optionalString(body, 'error'), optionalString(body, 'cause'));
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') throw new BrokerError('ExecutionDoesNotExist', (error as Error).message);
+        throw error;
+      }
+      if (stopped.taskToken !== undefined) forgetTask(stopped.taskToken);
+      // The SDK reads stopDate as epoch seconds.
+      return { stopDate: Date.parse(stopped.stopDate) / 1000 };
     },
   };
 
@@ -93,8 +119,8 @@ export async function startTaskTokenBroker(options: { logger?: Logger } = {}): P
         throw new BrokerError('SerializationException', (error as Error).message);
       }
       if (typeof body !== 'object' || body === null) throw new BrokerError('SerializationException', 'Body must be a JSON object');
-      operation(body as Record<string, unknown>);
-      reply(response, requestId, 200, {});
+      const result = operation(body as Record<string, unknown>);
+      reply(response, requestId, 200, result ?? {});
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
       options.logger?.(`[task-token] ${error.type}: ${error.message}`);
@@ -124,6 +150,7 @@ export async function startTaskTokenBroker(options: { logger?: Logger } = {}): P
         },
       };
     },
+    forgetTask,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,12 +22,24 @@ let dynamodb: DynamoDBClient;
 let workDir: string;
 const files = { small: '', large: '', subtitles: '' };
 const runTag = randomUUID().slice(0, 8);
+const cloudLog: string[] = [];
+
+async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'silent';
   // Multipart above 10 MiB, so a 20-odd MiB clip uploads in two 16 MiB parts.
   process.env.MULTIPART_THRESHOLD_BYTES = String(10 * MiB);
-  cloud = await startLocalCloud({ port: 0, logger: () => {} });
+  // Heartbeats every second: a worker whose execution was stopped notices within a second.
+  cloud = await startLocalCloud({ port: 0, logger: (line) => cloudLog.push(line), workerEnv: { HEARTBEAT_INTERVAL_SECONDS: '1' } });
   api = createApiClient(cloud.apiUrl);
   const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   s3 = new S3Client({ ...clientConfig, endpoint: cloud.s3Endpoint, forcePathStyle: true, responseChecksumValidation: 'WHEN_REQUIRED' });
@@ -147,6 +159,26 @@ describe('uploads', () => {
     const redirect = await fetch(`${cloud.apiUrl}/videos/${savedId}/playback?redirect=1`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*video\.mp4\?/);
+  });
+
+  it('deleting a video while it is processed stops its execution; once its worker has stopped nothing is left', async () => {
+    // 1080p at preset slow: an encode long enough to delete in the middle of it.
+    const created = await api.createVideo(await baseRequest(files.large, { resolution: '1080p', preset: 'slow' }));
+    const id = created.video.id;
+    await uploadSubtitles(created, files.subtitles);
+    await uploadVideo(api, created, files.large);
+    const processing = await eventually(async () => {
+      const video = await api.getVideo(id);
+      return video.status === 'processing' && (video.progress ?? 0) > 0 && video;
+    });
+
+    expect((await fetch(`${cloud.apiUrl}/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
+
+    const execution = await cloud.executions.waitFor(processing.execution_id!.split(':').pop()!);
+    expect(execution).toMatchObject({ status: 'ABORTED', error: 'VideoDeleted' });
+    await eventually(async () => cloudLog.some((line) => line.includes(`[worker ${id}] exited`)));
+    expect(await objectsOf(id)).toEqual([]);
+    await expect(api.getVideo(id)).rejects.toMatchObject({ status: 404 });
   });
 
   it('deleting a saved video leaves no object and no record behind, and deleting again is fine', async () => {

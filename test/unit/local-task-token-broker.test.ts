@@ -3,6 +3,8 @@ import {
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   SFNClient,
+  StopExecutionCommand,
+  ExecutionDoesNotExist,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,8 +14,17 @@ describe('local task token broker', () => {
   let broker: TaskTokenBroker;
   let sfn: SFNClient;
 
+  const stopped: string[] = [];
+
   beforeAll(async () => {
-    broker = await startTaskTokenBroker();
+    broker = await startTaskTokenBroker({
+      // Stands in for the execution registry: one running execution, whose task waits on 'token-of-running'.
+      stopExecution: (executionArn, error, cause) => {
+        if (!executionArn.endsWith(':running')) throw Object.assign(new Error(`no ${executionArn}`), { name: 'ExecutionDoesNotExist' });
+        stopped.push(`${executionArn} ${error}: ${cause}`);
+        return { stopDate: '2026-01-01T00:00:00.000Z', taskToken: 'token-of-running' };
+      },
+    });
     // The stock client, configured the way the worker's default-constructed one is by AWS_ENDPOINT_URL_SFN.
     sfn = new SFNClient({
       endpoint: broker.endpoint,
@@ -89,5 +100,23 @@ describe('local task token broker', () => {
     });
     await sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-bad-output', output: '{}' }));
     await expect(pending.result).resolves.toEqual({});
+  });
+
+  it('stops an execution on StopExecution, and its task token is refused from then on', async () => {
+    const pending = broker.waitForTask('token-of-running');
+    const arn = 'arn:aws:states:us-east-1:000000000000:execution:vidp-pipeline:running';
+
+    const answer = await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'VideoDeleted', cause: 'deleted' }));
+
+    expect(answer.stopDate?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(stopped).toContain(`${arn} VideoDeleted: deleted`);
+    await expect(pending.result).rejects.toMatchObject({ name: 'States.Aborted' });
+    await expect(sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-of-running' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
+  });
+
+  it('answers StopExecution for an unknown execution with ExecutionDoesNotExist, as AWS does', async () => {
+    await expect(
+      sfn.send(new StopExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:vidp-pipeline:nope' })),
+    ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
   });
 });

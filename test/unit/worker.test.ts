@@ -3,7 +3,15 @@ import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -397,6 +405,20 @@ describe('a task nobody waits for any more', () => {
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskFailureCommand);
     expect(readdirSync(workDir)).toEqual([]);
+  });
+
+  it('uploads nothing when the task is gone by the time the encode ends, even between periodic heartbeats', async () => {
+    arrangeCloud();
+    // The execution was stopped (its video deleted) during the encode; no periodic beat is due before the upload.
+    sfnMock.on(SendTaskHeartbeatCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+
+    const { outcome } = await runJob({ deps: { heartbeatIntervalMs: 3_600_000 } });
+
+    expect(outcome).toBe('abandoned');
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskHeartbeatCommand, 1);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(CreateMultipartUploadCommand);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
   it('stops ffmpeg mid-encode, cleans up and reports nothing when the process is told to stop', async () => {

@@ -185,7 +185,7 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
 
   let result: { ok: true; output: TranscodeOutput } | { ok: false; error: unknown };
   try {
-    result = { ok: true, output: await transcode(job, deps, abandoned) };
+    result = { ok: true, output: await transcode(job, deps, abandoned, () => heartbeat.beatNow()) };
   } catch (error) {
     result = { ok: false, error };
   } finally {
@@ -209,7 +209,12 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   return 'failed';
 }
 
-async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSignal): Promise<TranscodeOutput> {
+async function transcode(
+  job: TranscodeJob,
+  deps: WorkerDeps,
+  signal: AbortSignal,
+  checkIn: () => Promise<void>,
+): Promise<TranscodeOutput> {
   const { logger } = deps;
   const startedAt = performance.now();
   logger.info('job started', {
@@ -281,6 +286,11 @@ async function transcode(job: TranscodeJob, deps: WorkerDeps, signal: AbortSigna
     if (truncated !== undefined) throw new InputInvalidError(truncated);
     const outputSize = displayDimensions(output.video);
     const { size: fileSize } = await stat(files.output);
+
+    // Nothing is written to videos/ for an execution that was stopped meanwhile (the video deleted, say):
+    // a heartbeat now turns a dead task token into an abandoned job before any upload starts.
+    await checkIn();
+    if (signal.aborted) throw signal.reason;
 
     const outputKey = keys.output(job.videoId);
     const sidecars = { srt: keys.subtitleSidecar(job.videoId, 'srt'), vtt: keys.subtitleSidecar(job.videoId, 'vtt') };
@@ -644,6 +654,11 @@ function startHeartbeat(
     });
   }, deps.heartbeatIntervalMs);
   return {
+    /** Beats at once (after any beat in flight): a task that is gone aborts the job before this resolves. */
+    async beatNow(): Promise<void> {
+      await inFlight;
+      await beat();
+    },
     async stop(): Promise<void> {
       stopped = true;
       clearInterval(timer);
