@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiEvent as event, lambdaContext as context } from '../support/api-event.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 
 const ITERATIONS = Number(process.env.BENCH_API_ITERATIONS ?? 500);
@@ -12,26 +13,6 @@ const CONCURRENCY = 50;
 const LOAD_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 5);
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
-
-function event(partial: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
-  return {
-    resource: '/',
-    path: '/',
-    httpMethod: 'GET',
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    isBase64Encoded: false,
-    body: null,
-    requestContext: { requestId: 'bench', stage: 'api' } as APIGatewayProxyEvent['requestContext'],
-    ...partial,
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
