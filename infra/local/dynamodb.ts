@@ -9,27 +9,8 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
+import { VIDEOS_TABLE_DEFINITION } from '../resources.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
-
-/**
- * The videos table: partition key `id`, and one GSI per query the API makes, each sorted by `created_at`.
- * Plain data so the CDK stack can build the same table from it.
- */
-export const VIDEOS_TABLE_DEFINITION = {
-  partitionKey: { name: 'id', type: 'S' },
-  globalSecondaryIndexes: [
-    { indexName: VIDEO_INDEXES.byStatus, partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'created_at', type: 'S' } },
-    {
-      indexName: VIDEO_INDEXES.bySourceVideoId,
-      partitionKey: { name: 'source_video_id', type: 'S' },
-      sortKey: { name: 'created_at', type: 'S' },
-    },
-    { indexName: VIDEO_INDEXES.byFilename, partitionKey: { name: 'filename', type: 'S' }, sortKey: { name: 'created_at', type: 'S' } },
-  ],
-  projection: 'ALL',
-  billingMode: 'PAY_PER_REQUEST',
-} as const;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const { partitionKey, globalSecondaryIndexes, projection, billingMode } = VIDEOS_TABLE_DEFINITION;

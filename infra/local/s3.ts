@@ -5,22 +5,9 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import type { Logger } from './logger.ts';
 import { createS3FaultInjector, type S3FaultRule } from './s3-faults.ts';
+import { MEDIA_BUCKET_CORS_RULES } from '../resources.ts';
 import { multipartListingMiddleware } from './s3-multipart-listing.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
-
-/**
- * The media bucket's CORS rules: browsers upload straight to S3 (presigned POST, or PUT for multipart parts)
- * and read the ETag of each part to complete a multipart upload. The CDK bucket mirrors these rules.
- */
-export const MEDIA_BUCKET_CORS_RULES = [
-  {
-    allowedOrigins: ['*'],
-    allowedMethods: ['GET', 'HEAD', 'PUT', 'POST'],
-    allowedHeaders: ['*'],
-    exposedHeaders: ['ETag'],
-    maxAgeSeconds: 3000,
-  },
-] as const;
 
 /** The S3 API call that wrote an object: what EventBridge's "Object Created" names its `reason`. */
 export type ObjectWriteOperation = 'PutObject' | 'POST Object' | 'CopyObject' | 'CompleteMultipartUpload';
