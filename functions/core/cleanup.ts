@@ -1,12 +1,11 @@
 import {
   AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { CleanupConfig } from './config.ts';
+import { deleteObjects, listObjects } from './storage.ts';
 import { TEMP_PREFIX, UPLOADS_PREFIX } from './keys.ts';
 import type { Logger } from './log.ts';
 import type { VideoRepository } from './video-repository.ts';
@@ -31,7 +30,6 @@ export interface CleanupReport {
 }
 
 const HOUR_MS = 3_600_000;
-const DELETE_BATCH = 1000;
 const PAGE = 100;
 
 /** The error a video gets when its upload never came. */
@@ -84,7 +82,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
 async function deleteTempObjects(deps: CleanupDeps, now: Date): Promise<number> {
   const cutoff = now.getTime() - deps.config.TEMP_TTL_HOURS * HOUR_MS;
   const stale: string[] = [];
-  for await (const object of listObjects(deps, TEMP_PREFIX)) {
+  for await (const object of listObjects(deps.s3, deps.bucket, TEMP_PREFIX)) {
     if (object.Key !== undefined && object.LastModified !== undefined && object.LastModified.getTime() < cutoff) stale.push(object.Key);
   }
   return deleteKeys(deps, stale);
@@ -150,7 +148,7 @@ async function deleteSavedSources(deps: CleanupDeps, now: Date): Promise<number>
   if (deps.config.SOURCE_RETENTION_DAYS === 0) return 0;
   const cutoff = now.getTime() - deps.config.SOURCE_RETENTION_DAYS * 24 * HOUR_MS;
   const byVideo = new Map<string, string[]>();
-  for await (const object of listObjects(deps, UPLOADS_PREFIX)) {
+  for await (const object of listObjects(deps.s3, deps.bucket, UPLOADS_PREFIX)) {
     if (object.Key === undefined || object.LastModified === undefined || object.LastModified.getTime() >= cutoff) continue;
     const videoId = object.Key.slice(UPLOADS_PREFIX.length).split('/')[0];
     if (!videoId) continue;
@@ -164,26 +162,8 @@ async function deleteSavedSources(deps: CleanupDeps, now: Date): Promise<number>
   return deleteKeys(deps, deletable);
 }
 
-async function* listObjects(deps: CleanupDeps, prefix: string) {
-  let continuationToken: string | undefined;
-  do {
-    const page = await deps.s3.send(
-      new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: continuationToken }),
-    );
-    yield* page.Contents ?? [];
-    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (continuationToken !== undefined);
-}
-
 async function deleteKeys(deps: CleanupDeps, keys: readonly string[]): Promise<number> {
-  let deleted = 0;
-  for (let start = 0; start < keys.length; start += DELETE_BATCH) {
-    const batch = keys.slice(start, start + DELETE_BATCH);
-    const { Errors = [] } = await deps.s3.send(
-      new DeleteObjectsCommand({ Bucket: deps.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-    );
-    for (const error of Errors) deps.logger.warn('cleanup could not delete an object', { key: error.Key, code: error.Code });
-    deleted += batch.length - Errors.length;
-  }
-  return deleted;
+  const failed = await deleteObjects(deps.s3, deps.bucket, keys);
+  for (const error of failed) deps.logger.warn('cleanup could not delete an object', { key: error.Key, code: error.Code });
+  return keys.length - failed.length;
 }

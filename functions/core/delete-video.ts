@@ -1,6 +1,7 @@
-import { AbortMultipartUploadCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, UPLOADS_PREFIX, VIDEOS_PREFIX } from './keys.ts';
 import { log } from './log.ts';
+import { deleteObjects, listObjects } from './storage.ts';
 import type { VideoRepository } from './video-repository.ts';
 
 export interface DeleteVideoDeps {
@@ -34,17 +35,8 @@ export async function deleteVideo(id: string, deps: DeleteVideoDeps): Promise<vo
 }
 
 async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
-  let continuationToken: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(continuationToken ? { ContinuationToken: continuationToken } : {}) }),
-    );
-    const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
-    if (objects.length > 0) {
-      const { Errors = [] } = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
-      if (Errors.length > 0) throw new Error(`Could not delete ${Errors.length} object(s) under ${prefix}: ${Errors[0]?.Code}`);
-    }
-    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (continuationToken !== undefined);
+  const keys: string[] = [];
+  for await (const object of listObjects(s3, bucket, prefix)) if (object.Key) keys.push(object.Key);
+  const failed = await deleteObjects(s3, bucket, keys);
+  if (failed.length > 0) throw new Error(`Could not delete ${failed.length} object(s) under ${prefix}: ${failed[0]?.Code}`);
 }
-

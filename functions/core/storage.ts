@@ -1,4 +1,11 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type _Error as DeleteError,
+  type _Object as StoredObject,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
@@ -55,6 +62,34 @@ export async function presignPlayback(
     }),
     { expiresIn: request.expiresInSeconds },
   );
+}
+
+/** Every object under `prefix`, page after page of ListObjectsV2. */
+export async function* listObjects(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<StoredObject> {
+  let continuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(continuationToken ? { ContinuationToken: continuationToken } : {}) }),
+    );
+    yield* page.Contents ?? [];
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuationToken !== undefined);
+}
+
+/** DeleteObjects takes at most this many keys per call. */
+const DELETE_BATCH = 1000;
+
+/** Deletes `keys` in batches; returns the objects S3 could not delete (the caller decides what that means). */
+export async function deleteObjects(s3: S3Client, bucket: string, keys: readonly string[]): Promise<DeleteError[]> {
+  const failed: DeleteError[] = [];
+  for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+    const batch = keys.slice(start, start + DELETE_BATCH);
+    const { Errors = [] } = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+    );
+    failed.push(...Errors);
+  }
+  return failed;
 }
 
 /** Parses `s3://bucket/key`. */

@@ -90,10 +90,7 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
           ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
         }),
       );
-      return {
-        videos: Items.map((item) => VideoRecordSchema.parse(item)),
-        ...(LastEvaluatedKey === undefined ? {} : { nextStartKey: LastEvaluatedKey as StartKey }),
-      };
+      return toPage(Items, LastEvaluatedKey);
     },
 
     /** Sets the given client-owned fields; returns the updated record. */
@@ -261,11 +258,16 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
           ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
         }),
       );
-      return {
-        videos: Items.map((item) => VideoRecordSchema.parse(item)),
-        ...(LastEvaluatedKey === undefined ? {} : { nextStartKey: LastEvaluatedKey as StartKey }),
-      };
+      return toPage(Items, LastEvaluatedKey);
     },
+  };
+}
+
+/** A query's items as validated records, and where the next page starts. */
+function toPage(items: Record<string, unknown>[], lastEvaluatedKey: Record<string, unknown> | undefined): VideoPage {
+  return {
+    videos: items.map((item) => VideoRecordSchema.parse(item)),
+    ...(lastEvaluatedKey === undefined ? {} : { nextStartKey: lastEvaluatedKey as StartKey }),
   };
 }
 
