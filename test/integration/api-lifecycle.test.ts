@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
@@ -23,16 +23,6 @@ let workDir: string;
 const files = { small: '', large: '', subtitles: '' };
 const runTag = randomUUID().slice(0, 8);
 const cloudLog: string[] = [];
-
-async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'silent';
@@ -167,16 +157,19 @@ describe('uploads', () => {
     const id = created.video.id;
     await uploadSubtitles(created, files.subtitles);
     await uploadVideo(api, created, files.large);
-    const processing = await eventually(async () => {
-      const video = await api.getVideo(id);
-      return video.status === 'processing' && (video.progress ?? 0) > 0 && video;
-    });
+    const processing = await vi.waitUntil(
+      async () => {
+        const video = await api.getVideo(id);
+        return video.status === 'processing' && (video.progress ?? 0) > 0 && video;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
 
     expect((await fetch(`${cloud.apiUrl}/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
 
     const execution = await cloud.executions.waitFor(processing.execution_id!.split(':').pop()!);
     expect(execution).toMatchObject({ status: 'ABORTED', error: 'VideoDeleted' });
-    await eventually(async () => cloudLog.some((line) => line.includes(`[worker ${id}] exited`)));
+    await vi.waitUntil(() => cloudLog.some((line) => line.includes(`[worker ${id}] exited`)), { timeout: 60_000, interval: 100 });
     expect(await objectsOf(id)).toEqual([]);
     await expect(api.getVideo(id)).rejects.toMatchObject({ status: 404 });
   });

@@ -12,7 +12,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import type { ExecutionRecord } from '../../infra/local/execution-registry.ts';
 import { repoPath } from '../../infra/local/handler-modules.ts';
@@ -49,7 +49,10 @@ describe('local cloud', () => {
 
   /** The execution an upload of `key` started, once it has ended. */
   async function executionFor(key: string): Promise<ExecutionRecord> {
-    const started = await eventually(() => cloud.executions.list().find((execution) => uploadedKey(execution) === key));
+    const started = await vi.waitUntil(() => cloud.executions.list().find((execution) => uploadedKey(execution) === key), {
+      timeout: 5_000,
+      interval: 20,
+    });
     return cloud.executions.waitFor(started.name);
   }
 
@@ -273,14 +276,4 @@ describe('local cloud', () => {
 
 function uploadedKey(execution: ExecutionRecord): unknown {
   return (execution.input as { detail?: { object?: { key?: unknown } } }).detail?.object?.key;
-}
-
-async function eventually<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('Timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

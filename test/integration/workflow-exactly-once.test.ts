@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PublicVideo } from '../../functions/core/video.ts';
 import {
   expectCleanEnd,
@@ -34,7 +34,13 @@ afterAll(async () => {
 describe('the same S3 event delivered twice', () => {
   it('transcodes once; the second execution ends as a duplicate, while the first runs and after it saved, leaving the record as it was', async () => {
     const video = await submitVideo(harness, { source: clip, subtitles });
-    const [first] = await eventually(() => harness.cloud.executions.list().filter((execution) => inputKey(execution.input) === video.sourceKey));
+    const [first] = await vi.waitUntil(
+      () => {
+        const started = harness.cloud.executions.list().filter((execution) => inputKey(execution.input) === video.sourceKey);
+        return started.length > 0 && started;
+      },
+      { timeout: 5_000, interval: 10 },
+    );
     // EventBridge delivers at least once: the very same event again, while the first execution works…
     const whileRunning = harness.cloud.executions.start(first!.input);
     const saved = await finalStatus(harness, video);
@@ -100,14 +106,4 @@ function withoutUrl(video: PublicVideo & { playback_url?: string }) {
 
 function inputKey(input: unknown): unknown {
   return (input as { detail?: { object?: { key?: unknown } } }).detail?.object?.key;
-}
-
-async function eventually<T>(probe: () => T[], timeoutMs = 5_000): Promise<T[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value.length > 0) return value;
-    if (Date.now() > deadline) throw new Error('Timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
