@@ -54,11 +54,6 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly statusCode = 415;
 }
 
-export class MethodNotAllowedError extends AppError {
-  readonly code = 'method_not_allowed';
-  readonly statusCode = 405;
-}
-
 // ---- server errors (5xx): generic to the client, details only in logs --------------------------------
 
 export class InternalError extends AppError {

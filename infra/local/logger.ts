@@ -1,8 +1,6 @@
 /** Where the local cloud writes what it does: one readable line per call. */
 export type Logger = (line: string) => void;
 
-export const silentLogger: Logger = () => {};
-
 /** Lines on stderr (stdout stays free for what a command prints on purpose), prefixed with the local time. */
 export function createConsoleLogger(write: (text: string) => void = (text) => process.stderr.write(text)): Logger {
   return (line) => write(`${timestamp(new Date())} ${line}\n`);
@@ -11,9 +9,4 @@ export function createConsoleLogger(write: (text: string) => void = (text) => pr
 function timestamp(date: Date): string {
   const pad = (value: number, width = 2) => String(value).padStart(width, '0');
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
-}
-
-/** A logger that prefixes every line, e.g. with the component or the execution it is about. */
-export function withPrefix(logger: Logger, prefix: string): Logger {
-  return (line) => logger(`${prefix} ${line}`);
 }
