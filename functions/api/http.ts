@@ -3,6 +3,7 @@ import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -53,6 +54,9 @@ export function apiHandler<
     ...(schemas.body ? [httpJsonBodyParser()] : []),
   ];
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    // First, so its cleanup runs last: the error responder's log line still has the request's keys.
+    .use(injectLambdaContext(log, { resetKeys: true }))
+    .use(correlationId())
     .use(middlewares)
     .use(httpCors({ origins: schemas.allowedOrigins, exposeHeaders: 'ETag, Location' }))
     .use(errorResponder())
@@ -64,6 +68,8 @@ export function apiHandler<
         requestId: requestIdOf(event, context),
         event,
       };
+      const videoId = (request.path as { id?: unknown } | undefined)?.id;
+      if (typeof videoId === 'string') log.appendKeys({ videoId });
       const response = await run(request);
       return toResult(response);
     });
@@ -93,6 +99,18 @@ function toResult({ statusCode, body, headers }: ApiResponse): APIGatewayProxyRe
 
 function requestIdOf(event: APIGatewayProxyEvent, context: Context | undefined): string {
   return event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+}
+
+/**
+ * The id API Gateway gives the request (the `request_id` of error bodies, and of its access log) on every
+ * log line of the invocation, as `correlation_id`; Lambda's own request id is `function_request_id`.
+ */
+function correlationId(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
+  return {
+    before: (request) => {
+      log.setCorrelationId(requestIdOf(request.event, request.context));
+    },
+  };
 }
 
 /**

@@ -246,10 +246,8 @@ function isRemote(location: string): boolean {
   return /^https?:\/\//i.test(location);
 }
 
-/** A presigned URL is a credential: logs and messages keep its scheme, host and path, never its query. */
-export function redactSignedUrls(text: string): string {
-  return text.replace(/(https?:\/\/[^\s'"?]+)\?[^\s'"]*/gi, '$1?<signature redacted>');
-}
+// The worker redacts ffmpeg's output before it becomes a task failure's cause (not only a log line).
+export { redactSignedUrls } from './redact.ts';
 
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
   // Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);

@@ -4,6 +4,7 @@ import { loadConfig } from '../core/config.ts';
 import { describeFailure } from '../core/describe-failure.ts';
 import { log } from '../core/log.ts';
 import { createVideoRepository } from '../core/video-repository.ts';
+import { pipelineTask } from './task.ts';
 
 const config = loadConfig();
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
@@ -18,11 +19,10 @@ const EventSchema = z.object({
  * Step Functions task MarkFailed: the catch-all of the workflow. Returns the `{code, message}` stored, and
  * `recorded`: false when the record had already ended or moved on (nothing changed, no event to publish).
  */
-export async function handler(event: unknown) {
-  const { videoId, executionId, error } = EventSchema.parse(event);
+export const handler = pipelineTask(EventSchema, async ({ videoId, executionId, error }) => {
   const failure = describeFailure(error);
   const recorded = await repository.markFailed(videoId, failure, new Date(), executionId === undefined ? {} : { executionId });
   // The raw error goes to the log only: it may hold internals the record must not show.
-  log.warn('video failed', { videoId, executionId, failure, caught: error, recorded });
+  log.warn('video failed', { failure, caught: error, recorded });
   return { ...failure, recorded };
-}
+});

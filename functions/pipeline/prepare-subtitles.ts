@@ -5,11 +5,12 @@ import { log } from '../core/log.ts';
 import { prepareSubtitles } from '../core/prepare-subtitles.ts';
 import { fetchSubtitles } from '../core/subtitle-fetch.ts';
 import { createVideoRepository } from '../core/video-repository.ts';
+import { pipelineTask } from './task.ts';
 
 const config = loadConfig();
 const fetchConfig = parseConfig(SubtitleFetchConfigSchema, process.env);
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
-const EventSchema = z.object({ videoId: z.string().min(1) });
+const EventSchema = z.object({ videoId: z.string().min(1), executionId: z.string().min(1).optional() });
 
 async function fetchFromUrl(url: string): Promise<Uint8Array> {
   const fetched = await fetchSubtitles(url, {
@@ -22,9 +23,8 @@ async function fetchFromUrl(url: string): Promise<Uint8Array> {
   return fetched.bytes;
 }
 
-/** Step Functions task PrepareSubtitles. Errors propagate: their name is what the state machine retries or catches. */
-export async function handler(event: unknown) {
-  const { videoId } = EventSchema.parse(event);
+/** Step Functions task PrepareSubtitles. */
+export const handler = pipelineTask(EventSchema, async ({ videoId }) => {
   const prepared = await prepareSubtitles(videoId, {
     repository,
     s3,
@@ -32,6 +32,6 @@ export async function handler(event: unknown) {
     maxBytes: config.MAX_SUBTITLES_BYTES,
     fetchFromUrl,
   });
-  log.info('subtitles prepared', { videoId, ...prepared });
+  log.info('subtitles prepared', { ...prepared });
   return prepared;
-}
+});

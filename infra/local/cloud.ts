@@ -117,7 +117,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         [TRANSCODE_TASK_DEFINITION_ARN]: {
           containerName: WORKER_CONTAINER_NAME,
           command: workerCommand,
-          environment: { ...awsEnvironment, AWS_ENDPOINT_URL_SFN: broker.endpoint, ...options.workerEnv },
+          // LOG_FORMAT: the worker's lines are read by a person here, after the cloud's prefix (on AWS: JSON).
+          environment: { ...awsEnvironment, AWS_ENDPOINT_URL_SFN: broker.endpoint, LOG_FORMAT: 'text', ...options.workerEnv },
           logLabel: (environment) => environment.VIDEO_ID ?? 'task',
         },
       },

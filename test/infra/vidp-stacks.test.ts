@@ -491,6 +491,13 @@ describe('operations', () => {
     for (const metric of metrics) expect(body).toContain(metric);
   });
 
+  it('counts the worker\'s timings from its Powertools log lines', () => {
+    vidp.statelessTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.message = "job succeeded" }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'TranscodeDuration', MetricNamespace: 'vidp/vidp-dev' })],
+    });
+  });
+
   it('alarms on failed executions, stuck executions, undelivered upload events and API 5xx, and notifies a topic', () => {
     const alarms = Object.values(stateless()).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm');
     const described = alarms.map((alarm) => JSON.stringify(alarm.Properties));

@@ -101,4 +101,19 @@ describe('statemachine/pipeline.asl.json', () => {
     }
     expect(state('CleanUpTemp').Next).toBe('PublishVideoSaved');
   });
+
+  it('tells every task that runs code which execution it works for, so their log lines carry it', () => {
+    for (const name of ['PrepareSubtitles', 'MarkFailed']) {
+      expect(state(name).Parameters, name).toMatchObject({ Payload: { 'videoId.$': '$.videoId', 'executionId.$': '$$.Execution.Id' } });
+    }
+    const transcode = state('Transcode').Parameters as {
+      Overrides: { ContainerOverrides: { Environment: { Name: string; 'Value.$': string }[] }[] };
+    };
+    expect(transcode.Overrides.ContainerOverrides[0]!.Environment).toEqual(
+      expect.arrayContaining([
+        { Name: 'VIDEO_ID', 'Value.$': '$.videoId' },
+        { Name: 'EXECUTION_ID', 'Value.$': '$$.Execution.Id' },
+      ]),
+    );
+  });
 });

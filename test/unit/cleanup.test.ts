@@ -202,5 +202,5 @@ it('runs every part even when one fails, then fails the run so the schedule repo
   ddbMock.on(UpdateCommand).resolves({});
 
   await expect(runCleanup(deps())).rejects.toThrow(/1 part\(s\) failed.*"pending_uploads_expired":1/);
-  expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'cleanup part failed', part: 'temp' }));
+  expect(logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'cleanup part failed', part: 'temp' }));
 });

@@ -235,7 +235,7 @@ describe('a 2-second clip with subtitles', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(UpdateCommand, { TableName: 'videos', Key: { id: 'video-1' } });
     const lastUpdate = dynamoMock.commandCalls(UpdateCommand).at(-1)?.args[0].input;
     expect(lastUpdate?.ExpressionAttributeValues?.[':progress']).toBe(100);
-    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'info', msg: 'transcode progress', videoId: 'video-1' }));
+    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'transcode progress', videoId: 'video-1' }));
   });
 
   it('removes its work directory', () => {
@@ -344,7 +344,7 @@ describe('failures reported to Step Functions', () => {
     expect(outcome).toBe('failed');
     expect(reportedFailure()).toMatchObject({ error: 'WorkerMisconfiguredError', cause: { code: 'worker_misconfigured' } });
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', font: '(No Such Font, 400, 0)' }));
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'ERROR', font: '(No Such Font, 400, 0)' }));
   });
 
   it('reports TranscodeFailedError when ffmpeg fails, with its stderr in the log only', async () => {
@@ -358,7 +358,7 @@ describe('failures reported to Step Functions', () => {
       cause: { code: 'transcode_failed', message: 'FFmpeg failed with exit code 1' },
     });
     expect(logs).toContainEqual(
-      expect.objectContaining({ msg: 'ffmpeg failed', stderr: ['[libx264 @ 0x55d0] malloc of size 8294400 failed'] }),
+      expect.objectContaining({ message: 'ffmpeg failed', stderr: ['[libx264 @ 0x55d0] malloc of size 8294400 failed'] }),
     );
   });
 

@@ -97,6 +97,8 @@ export const WorkerConfigSchema = z.object({
   VIDEOS_TABLE: z.string().min(1),
   TASK_TOKEN: z.string().min(1),
   VIDEO_ID: z.string().min(1),
+  /** The workflow execution running the job, for the log lines. */
+  EXECUTION_ID: z.string().min(1).optional(),
   SOURCE_KEY: z.string().min(1),
   SUBTITLES_KEY: z.string().min(1),
   TARGET_RESOLUTION: ResolutionSchema,
@@ -796,7 +798,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   } catch (configError) {
     // A broken task definition still owes the workflow an answer, if it gave us a token to answer with.
     // The message names the variables and what is wrong with them, never their values.
-    const logger = createLogger({ videoId: env.VIDEO_ID });
+    const logger = createLogger({ videoId: env.VIDEO_ID, executionId: env.EXECUTION_ID });
     const problem = configError instanceof Error ? configError.message : 'Invalid configuration';
     logger.error('worker configuration is invalid', { problem });
     if (!env.TASK_TOKEN) return 1;
@@ -810,7 +812,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     }
   }
 
-  const logger = createLogger({ videoId: config.VIDEO_ID });
+  const logger = createLogger({ videoId: config.VIDEO_ID, executionId: config.EXECUTION_ID });
   // Node as PID 1 in a container gets no default SIGTERM handling: without this, ECS StopTask would
   // wait its full stop timeout while ffmpeg keeps encoding for nobody.
   const stopping = new AbortController();

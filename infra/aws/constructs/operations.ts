@@ -147,7 +147,7 @@ export class Operations extends Construct {
   private metricFromWorkerLog(logGroup: ILogGroup, namespace: string, metricName: string, valuePath: string, unit: Unit): Metric {
     const filter = new MetricFilter(this, `${metricName}Filter`, {
       logGroup,
-      filterPattern: FilterPattern.stringValue('$.msg', '=', 'job succeeded'),
+      filterPattern: FilterPattern.stringValue('$.message', '=', 'job succeeded'),
       metricNamespace: namespace,
       metricName,
       metricValue: valuePath,
