@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 import { keys } from './keys.ts';
 import { presignUpload, type PresignedPostUpload } from './storage.ts';
+import type { VideoMetrics } from './metrics.ts';
 import type { VideoRepository } from './video-repository.ts';
 import {
   CrfSchema,
@@ -68,6 +69,8 @@ export interface CreateUploadDeps {
     | 'FFMPEG_PRESET'
     | 'MULTIPART_THRESHOLD_BYTES'
   >;
+  /** Counts a new video (not a replayed client_token) and the size it declared. */
+  metrics?: Pick<VideoMetrics, 'created'>;
   now?: () => Date;
   newId?: () => string;
 }
@@ -134,6 +137,7 @@ export async function createUpload(request: CreateUploadRequest, deps: CreateUpl
     if (winner !== undefined) return replay(winner, request, deps, now);
     throw error;
   }
+  deps.metrics?.created(request.size);
   return respond(record, deps, now);
 }
 

@@ -50,6 +50,8 @@ export class StatelessStack extends Stack {
   readonly functions: Record<string, VidpFunction> = {};
 
   private readonly config: DeployConfig;
+  /** Of the EMF metrics every function and the worker print (functions/core/metrics.ts), per deployment. */
+  private readonly metricsNamespace: string;
   private readonly grantTargets: GrantTargets;
   private readonly logSettings: { logRetention: RetentionDays; logRemovalPolicy: RemovalPolicy };
   private cursorSecret?: Secret;
@@ -59,6 +61,7 @@ export class StatelessStack extends Stack {
     const { config } = props;
     this.config = config;
     const prefix = resourcePrefix(config);
+    this.metricsNamespace = `vidp/${prefix}`;
     const logRetention = config.logRetentionDays as RetentionDays;
     const logRemovalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.logSettings = { logRetention, logRemovalPolicy };
@@ -87,6 +90,7 @@ export class StatelessStack extends Stack {
       cpu: config.transcodeCpu,
       memoryLimitMiB: config.transcodeMemoryMiB,
       ephemeralStorageGiB: config.transcodeEphemeralStorageGiB,
+      metricsNamespace: this.metricsNamespace,
       logRetention,
       logRemovalPolicy,
     });
@@ -136,6 +140,7 @@ export class StatelessStack extends Stack {
 
     this.operations = new Operations(this, 'Operations', {
       name: prefix,
+      metricsNamespace: this.metricsNamespace,
       stateMachine: this.workflow.stateMachine,
       api: this.api.restApi,
       functions: this.functions,
@@ -173,7 +178,7 @@ export class StatelessStack extends Stack {
       ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
       ...this.logSettings,
       environment: {
-        ...this.handlerEnvironment(),
+        ...this.handlerEnvironment(name),
         ...(spec.cursorSecret ? { CURSOR_SECRET: this.cursorSecretValue() } : {}),
         ...(spec.subtitleFetch ? { SUBTITLE_ALLOWED_HOSTS: this.config.subtitleAllowedHosts } : {}),
       },
@@ -183,9 +188,11 @@ export class StatelessStack extends Stack {
     return fn;
   }
 
-  /** What functions/core/config.ts parses at cold start (the rest keeps its defaults). */
-  private handlerEnvironment(): Record<string, string> {
+  /** What functions/core/config.ts parses at cold start (the rest keeps its defaults), and Powertools reads. */
+  private handlerEnvironment(name: string): Record<string, string> {
     return {
+      POWERTOOLS_SERVICE_NAME: name,
+      POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
       MEDIA_BUCKET: this.grantTargets.bucket.bucketName,
       VIDEOS_TABLE: this.grantTargets.table.tableName,
       MAX_UPLOAD_BYTES: String(this.config.maxUploadBytes),

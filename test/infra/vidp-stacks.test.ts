@@ -4,6 +4,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../functions/api/routes.ts';
 import { SOURCE_UPLOAD_KEY_WILDCARD } from '../../functions/core/keys.ts';
+import { METRIC_NAMES, METRIC_SERVICES } from '../../functions/core/metrics.ts';
 import { VIDEOS_TABLE_DEFINITION } from '../../infra/resources.ts';
 import { WORKER_CONTAINER_NAME } from '../../infra/local/local-resources.ts';
 import { functionEntryExists, PIPELINE_DEFINITION_FILE } from '../../infra/aws/repo-paths.ts';
@@ -268,6 +269,8 @@ describe('transcode on Fargate', () => {
           Environment: Match.arrayWith([
             { Name: 'MEDIA_BUCKET', Value: Match.anyValue() },
             { Name: 'VIDEOS_TABLE', Value: Match.anyValue() },
+            { Name: 'POWERTOOLS_SERVICE_NAME', Value: METRIC_SERVICES.worker },
+            { Name: 'POWERTOOLS_METRICS_NAMESPACE', Value: 'vidp/vidp-dev' },
           ]),
         }),
       ],
@@ -474,6 +477,16 @@ describe('functions', () => {
     vidp.statelessTemplate.resourceCountIs('AWS::SecretsManager::Secret', 1);
   });
 
+  it('names each function as the service of its logs and metrics, in the deployment\'s metrics namespace', () => {
+    for (const [id, fn] of functions()) {
+      const name = id.replace(/Function[0-9A-F]*$/, '').replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+      expect(fn.Properties!.Environment.Variables, id).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: name,
+        POWERTOOLS_METRICS_NAMESPACE: 'vidp/vidp-dev',
+      });
+    }
+  });
+
   it.runIf(functionEntryExists('maintenance', 'cleanup'))('runs the cleanup every hour', () => {
     const cleanupId = logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'CleanupFunction');
     vidp.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
@@ -489,6 +502,27 @@ describe('operations', () => {
     const body = JSON.stringify(dashboard.Properties!.DashboardBody);
     const metrics = ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'TranscodeDuration', '4XXError', '5XXError', 'Latency', 'Errors'];
     for (const metric of metrics) expect(body).toContain(metric);
+  });
+
+  it('graphs the EMF metrics the functions and the worker print, in their namespace and with their service', () => {
+    const dashboard = Object.values(stateless()).find((resource) => resource.Type === 'AWS::CloudWatch::Dashboard')!;
+    // The body is a Fn::Join around the region token; the widgets are JSON once it is filled in.
+    const parts = dashboard.Properties!.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REGION')).join('')) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const graphed = body.widgets.flatMap((widget) => widget.properties.metrics ?? []);
+    const namespace = 'vidp/vidp-dev';
+    for (const [metric, service] of [
+      [METRIC_NAMES.videosCreated, METRIC_SERVICES.createUpload],
+      [METRIC_NAMES.uploadBytes, METRIC_SERVICES.createUpload],
+      [METRIC_NAMES.videosSaved, METRIC_SERVICES.worker],
+      [METRIC_NAMES.encodeSecondsPerOutputMinute, METRIC_SERVICES.worker],
+    ]) {
+      expect(graphed, metric).toContainEqual(expect.arrayContaining([namespace, metric, 'service', service]));
+    }
+    const expressions = graphed.map((line) => (line[0] as { expression?: string }).expression).filter(Boolean);
+    expect(expressions).toContain(`SEARCH('{"${namespace}",code,service} MetricName="${METRIC_NAMES.videosFailed}"', 'Sum', 300)`);
   });
 
   it('counts the worker\'s timings from its Powertools log lines', () => {

@@ -159,9 +159,10 @@ function reportedFailure(): { error?: string; cause: { code: string; message: st
 
 describe('a 2-second clip with subtitles', () => {
   let run: Run;
+  const metrics = { saved: vi.fn() };
   beforeAll(async () => {
     arrangeCloud();
-    run = await runJob();
+    run = await runJob({ deps: { metrics } });
   });
 
   function reportedOutput() {
@@ -199,6 +200,12 @@ describe('a 2-second clip with subtitles', () => {
     expect(Number.isInteger(output.duration * 1000)).toBe(true);
     expect(Object.values(output.timings).every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     expect(output.timings.total_ms).toBeGreaterThanOrEqual(output.timings.encode_ms);
+  });
+
+  it('counts the saved video once it is reported, with its encoding time and the output\'s duration', () => {
+    const output = reportedOutput();
+    expect(metrics.saved).toHaveBeenCalledTimes(1);
+    expect(metrics.saved).toHaveBeenCalledWith({ encodeSeconds: output.timings.encode_ms / 1000, outputSeconds: output.duration });
   });
 
   it('uploads an H.264/AAC MP4 to the output key', () => {

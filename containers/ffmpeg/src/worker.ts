@@ -52,6 +52,7 @@ import {
 } from '../../../functions/core/errors.ts';
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { createLogger, describeError, type Logger } from '../../../functions/core/log.ts';
+import { createMetrics, METRIC_SERVICES, videoMetrics, type VideoMetrics } from '../../../functions/core/metrics.ts';
 import { isEntryPoint } from './entry-point.ts';
 import {
   dropCuesAfter,
@@ -150,6 +151,8 @@ export interface WorkerDeps {
   sfn: SFNClient;
   videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings'>;
   logger: Logger;
+  /** Counts the job once it is reported done, with its encoding speed. */
+  metrics?: Pick<VideoMetrics, 'saved'>;
   ffmpegPath: string;
   ffprobePath: string;
   /** Parent of the per-job work dir. */
@@ -202,6 +205,7 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   if (result.ok) {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(result.output) }));
     logger.info('job succeeded', { output: result.output });
+    deps.metrics?.saved({ encodeSeconds: result.output.timings.encode_ms / 1000, outputSeconds: result.output.duration });
     return 'succeeded';
   }
 
@@ -823,6 +827,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
       sfn,
       videos: createVideoRepository(dynamodb, config.VIDEOS_TABLE),
       logger,
+      metrics: videoMetrics(createMetrics(METRIC_SERVICES.worker)),
       ffmpegPath: config.FFMPEG_PATH,
       ffprobePath: config.FFPROBE_PATH,
       workDir: config.WORK_DIR,

@@ -21,9 +21,12 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { FAILURE_CODE_DIMENSION, METRIC_NAMES, METRIC_SERVICES } from '../../../functions/core/metrics.ts';
 
 export interface OperationsProps {
   name: string;
+  /** Where the functions and the worker put their EMF metrics (POWERTOOLS_METRICS_NAMESPACE). */
+  metricsNamespace: string;
   stateMachine: IStateMachine;
   api: RestApi;
   /** Every function, by a name that reads well on a graph. */
@@ -50,7 +53,7 @@ export class Operations extends Construct {
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const { stateMachine, api } = props;
-    const namespace = `vidp/${props.name}`;
+    const namespace = props.metricsNamespace;
 
     // The worker's own measurements, from its structured log (no SDK call, no cost while idle).
     const fromWorkerLog = (metricName: string, valuePath: string, unit: Unit) =>
@@ -115,6 +118,7 @@ export class Operations extends Construct {
         stateMachine.metricTime({ statistic: Stats.percentile(90), label: 'p90' }),
       ]),
     );
+    this.dashboard.addWidgets(...this.videoWidgets(namespace));
     this.dashboard.addWidgets(
       graph('API errors', [
         api.metricClientError({ statistic: Stats.SUM, label: '4xx' }),
@@ -128,6 +132,37 @@ export class Operations extends Construct {
       graph('Lambda errors', functionErrors),
     );
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
+  }
+
+  /**
+   * The EMF metrics of functions/core/metrics.ts: videos created, saved and failed (by error code), how fast
+   * the worker encodes, and how much is uploaded.
+   */
+  private videoWidgets(namespace: string): GraphWidget[] {
+    const emf = (metricName: string, service: string) =>
+      new Metric({ namespace, metricName, dimensionsMap: { service }, period: FIVE_MINUTES });
+    // One line per error code, whichever codes occur: the code is a dimension of VideosFailed.
+    const failedByCode = `SEARCH('{"${namespace}",${FAILURE_CODE_DIMENSION},service} MetricName="${METRIC_NAMES.videosFailed}"', 'Sum', ${FIVE_MINUTES.toSeconds()})`;
+    const encodeSpeed = emf(METRIC_NAMES.encodeSecondsPerOutputMinute, METRIC_SERVICES.worker);
+    const uploadBytes = emf(METRIC_NAMES.uploadBytes, METRIC_SERVICES.createUpload);
+    return [
+      graph('Videos', [
+        emf(METRIC_NAMES.videosCreated, METRIC_SERVICES.createUpload).with({ statistic: Stats.SUM, label: 'created' }),
+        emf(METRIC_NAMES.videosSaved, METRIC_SERVICES.worker).with({ statistic: Stats.SUM, label: 'saved' }),
+        new MathExpression({ expression: `SUM(${failedByCode})`, usingMetrics: {}, period: FIVE_MINUTES, label: 'failed' }),
+      ], [], 6),
+      graph('Failed videos by error code', [
+        new MathExpression({ expression: failedByCode, usingMetrics: {}, period: FIVE_MINUTES, label: '' }),
+      ], [], 6),
+      graph('Encode seconds per output minute (worker)', [
+        encodeSpeed.with({ statistic: Stats.AVERAGE, label: 'average' }),
+        encodeSpeed.with({ statistic: Stats.percentile(90), label: 'p90' }),
+        encodeSpeed.with({ statistic: Stats.MAXIMUM, label: 'max' }),
+      ], [], 6),
+      graph('Upload bytes (declared at create-upload)', [
+        uploadBytes.with({ statistic: Stats.SUM, label: 'total' }),
+      ], [uploadBytes.with({ statistic: Stats.AVERAGE, label: 'average per video' })], 6),
+    ];
   }
 
   private alarm(id: string, options: { metric: IMetric; description: string }): void {
@@ -157,6 +192,6 @@ export class Operations extends Construct {
   }
 }
 
-function graph(title: string, left: IMetric[], right: IMetric[] = []): GraphWidget {
-  return new GraphWidget({ title, left, right, width: 8, height: 6 });
+function graph(title: string, left: IMetric[], right: IMetric[] = [], width = 8): GraphWidget {
+  return new GraphWidget({ title, left, right, width, height: 6 });
 }

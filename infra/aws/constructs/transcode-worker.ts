@@ -17,6 +17,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/core/keys.ts';
+import { METRIC_SERVICES } from '../../../functions/core/metrics.ts';
 import { WORKER_CONTAINER_NAME } from '../../local/local-resources.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
@@ -37,6 +38,8 @@ export interface TranscodeWorkerProps {
   cpu: number;
   memoryLimitMiB: number;
   ephemeralStorageGiB: number;
+  /** Of the EMF metrics the worker prints (VideosSaved, EncodeSecondsPerOutputMinute). */
+  metricsNamespace: string;
   logRetention: RetentionDays;
   logRemovalPolicy: RemovalPolicy;
 }
@@ -115,6 +118,9 @@ export class TranscodeWorker extends Construct {
         FARGATE_MEMORY_GB: String(props.memoryLimitMiB / 1024),
         FARGATE_VCPU_HOUR_USD: String(FARGATE_ARM64_PRICES.vcpuHourUsd),
         FARGATE_GB_HOUR_USD: String(FARGATE_ARM64_PRICES.gbHourUsd),
+        // Powertools Logger and Metrics: the `service` of its log lines and metrics, and where they count.
+        POWERTOOLS_SERVICE_NAME: METRIC_SERVICES.worker,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
     });
 
@@ -127,8 +133,8 @@ export class TranscodeWorker extends Construct {
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        'The environment holds the bucket and table names and the task size and prices, no secrets; per-job values ' +
-        'come from the workflow.',
+        'The environment holds the bucket and table names, the task size and prices and the metrics namespace, no ' +
+        'secrets; per-job values come from the workflow.',
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
