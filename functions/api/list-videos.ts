@@ -1,12 +1,13 @@
 import { dynamodb } from '../core/clients.ts';
 import { CursorConfigSchema, loadConfig, parseConfig } from '../core/config.ts';
+import { cursorSecretReader } from '../core/cursor-secret.ts';
 import { listVideos } from '../core/list-videos.ts';
 import { createVideoRepository } from '../core/video-repository.ts';
 import { ListVideosQuerySchema } from './contract.ts';
 import { apiHandler } from './http.ts';
 
 const config = loadConfig();
-const { CURSOR_SECRET } = parseConfig(CursorConfigSchema, process.env);
+const readCursorSecret = cursorSecretReader(parseConfig(CursorConfigSchema, process.env));
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
 
 /** GET /videos?status=|source_video_id=|filename=&limit=&cursor= */
@@ -17,7 +18,7 @@ export const handler = apiHandler(
     const value = query.status ?? query.source_video_id ?? query.filename ?? '';
     const page = await listVideos(
       { by, value, limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) },
-      { repository, cursorSecret: CURSOR_SECRET },
+      { repository, cursorSecret: await readCursorSecret() },
     );
     return { statusCode: 200, body: page };
   },

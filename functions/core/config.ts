@@ -32,14 +32,49 @@ export const ConfigSchema = z.object({
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
-/** Only GET /videos pages through results, so only its function holds the key that signs cursors. */
-export const CursorConfigSchema = z.object({
-  /**
-   * Signs list cursors so a client cannot forge or edit one (they carry DynamoDB keys). Any long random
-   * string; changing it only invalidates cursors in flight.
-   */
-  CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters (a random secret)'),
-});
+/**
+ * Signs list cursors so a client cannot forge or edit one (they carry DynamoDB keys). Any long random
+ * string; changing it only invalidates cursors in flight.
+ */
+const CursorSecretSchema = z.string().min(32, 'must be at least 32 characters (a random secret)');
+
+/**
+ * Only GET /videos pages through results, so only its function can read the key that signs cursors.
+ * On AWS it is a Secrets Manager secret, read at run time (CURSOR_SECRET_ARN); the key itself is never in
+ * a function's environment, where anyone allowed to read the function's configuration would see it.
+ * The local cloud and the tests have no Secrets Manager and give the key itself (CURSOR_SECRET); inside
+ * Lambda that is refused, so a deployment cannot fall back to it.
+ */
+export const CursorConfigSchema = z
+  .object({
+    CURSOR_SECRET_ARN: z.string().min(1).optional(),
+    CURSOR_SECRET: CursorSecretSchema.optional(),
+    /** Set by Lambda in every execution environment. */
+    AWS_LAMBDA_INITIALIZATION_TYPE: z.string().optional(),
+  })
+  .superRefine((env, context) => {
+    const problem = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+    if (env.CURSOR_SECRET === undefined && env.CURSOR_SECRET_ARN === undefined) {
+      problem('CURSOR_SECRET_ARN', 'required: the Secrets Manager secret that holds the cursor key (locally: CURSOR_SECRET)');
+    } else if (env.CURSOR_SECRET !== undefined && env.CURSOR_SECRET_ARN !== undefined) {
+      problem('CURSOR_SECRET', 'set either CURSOR_SECRET_ARN or CURSOR_SECRET, not both');
+    } else if (env.CURSOR_SECRET !== undefined && env.AWS_LAMBDA_INITIALIZATION_TYPE !== undefined) {
+      problem('CURSOR_SECRET', 'not accepted in Lambda: the key is read from Secrets Manager (CURSOR_SECRET_ARN)');
+    }
+  })
+  .transform((env): CursorSecretConfig =>
+    env.CURSOR_SECRET_ARN !== undefined
+      ? { source: 'secrets-manager', secretId: env.CURSOR_SECRET_ARN }
+      : { source: 'environment', secret: env.CURSOR_SECRET! },
+  );
+export type CursorSecretConfig = { source: 'secrets-manager'; secretId: string } | { source: 'environment'; secret: string };
+
+/** A key read from Secrets Manager must be as good as one given directly. */
+export function parseCursorSecret(value: unknown): string {
+  const parsed = CursorSecretSchema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`Invalid cursor key in Secrets Manager: ${parsed.error.issues[0]?.message ?? 'not a string'}`);
+  return parsed.data;
+}
 
 /** The PrepareSubtitles function fetches subtitles from URLs: where it may go, and how long it waits. */
 export const SubtitleFetchConfigSchema = z.object({

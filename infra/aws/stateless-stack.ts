@@ -54,7 +54,7 @@ export class StatelessStack extends Stack {
   private readonly metricsNamespace: string;
   private readonly grantTargets: GrantTargets;
   private readonly logSettings: { logRetention: RetentionDays; logRemovalPolicy: RemovalPolicy };
-  private cursorSecret?: Secret;
+  private cursorSecretResource?: Secret;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -179,11 +179,12 @@ export class StatelessStack extends Stack {
       ...this.logSettings,
       environment: {
         ...this.handlerEnvironment(name),
-        ...(spec.cursorSecret ? { CURSOR_SECRET: this.cursorSecretValue() } : {}),
+        ...(spec.cursorSecret ? { CURSOR_SECRET_ARN: this.cursorSecret().secretArn } : {}),
         ...(spec.subtitleFetch ? { SUBTITLE_ALLOWED_HOSTS: this.config.subtitleAllowedHosts } : {}),
       },
     });
     applyGrants(fn.role!, spec.grants, this.grantTargets);
+    if (spec.cursorSecret) this.cursorSecret().grantRead(fn);
     this.functions[name] = fn;
     return fn;
   }
@@ -203,22 +204,24 @@ export class StatelessStack extends Stack {
 
   /**
    * The key that signs list cursors: generated once per deployment by Secrets Manager, never in the
-   * template or the repository. CloudFormation resolves it into the function's environment at deploy time.
+   * template, the repository or a function's environment. The function that needs it gets the secret's ARN
+   * and reads the value at run time (functions/core/cursor-secret.ts).
    */
-  private cursorSecretValue(): string {
-    if (this.cursorSecret === undefined) {
-      this.cursorSecret = new Secret(this, 'CursorSecret', {
+  private cursorSecret(): Secret {
+    if (this.cursorSecretResource === undefined) {
+      this.cursorSecretResource = new Secret(this, 'CursorSecret', {
         description: 'vidp: signs GET /videos page cursors (rotating it only invalidates cursors in flight)',
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
       });
-      Validations.of(this.cursorSecret).acknowledge({
+      Validations.of(this.cursorSecretResource).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
           'An HMAC key for short-lived list cursors, not a credential: rotating it only makes clients restart a listing. ' +
-          'Rotate by hand (a new value and a deploy) when needed; automatic rotation would need a rotation Lambda.',
+          'Rotate by hand when needed (a new value; functions read it again within five minutes); automatic ' +
+          'rotation would need a rotation Lambda.',
       });
     }
-    return this.cursorSecret.secretValue.unsafeUnwrap();
+    return this.cursorSecretResource;
   }
 }
 

@@ -81,4 +81,26 @@ describe('npx cdk synth', () => {
 
     expect(JSON.parse(stdout)).toEqual({ statusCode: 200, openapi: expect.stringMatching(/^3\.1/) });
   });
+
+  it('produces a bundle that starts in Lambda: the X-Ray tracer loads, the cursor key stays in Secrets Manager', async () => {
+    // In Lambda (AWS_LAMBDA_INITIALIZATION_TYPE set) the bundle's clients.ts imports the tracer at load, and the
+    // list function accepts a secret ARN where the local cloud gives the key itself.
+    const script = `
+      const { handler } = await import(${JSON.stringify(bundleOf('ListVideosFunction'))});
+      process.stdout.write(JSON.stringify({ handler: typeof handler }));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        MEDIA_BUCKET: 'smoke-media',
+        VIDEOS_TABLE: 'smoke-videos',
+        AWS_REGION: 'us-east-1',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        CURSOR_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:CursorSecret-AbCdEf',
+      },
+    });
+
+    expect(JSON.parse(stdout)).toEqual({ handler: 'function' });
+  });
 });

@@ -470,11 +470,32 @@ describe('functions', () => {
     expect(JSON.stringify(createUploadObjects.Resource)).toMatch(/"\/uploads\/\*"/);
   });
 
-  it('gives the list function its cursor key from Secrets Manager, never as a literal', () => {
-    const listVideos = stateless()[logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'ListVideosFunction')]!;
-    const cursorSecret = listVideos.Properties!.Environment.Variables.CURSOR_SECRET;
-    expect(JSON.stringify(cursorSecret)).toMatch(/\{\{resolve:secretsmanager:/);
+  it('generates the cursor key in Secrets Manager and tells the list function only where it is', () => {
     vidp.statelessTemplate.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const secretId = logicalIdOf(vidp.statelessTemplate, 'AWS::SecretsManager::Secret', 'CursorSecret');
+    expect(stateless()[secretId]!.Properties).toMatchObject({ GenerateSecretString: { PasswordLength: 64 } });
+    const listVideos = stateless()[logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'ListVideosFunction')]!;
+    expect(listVideos.Properties!.Environment.Variables.CURSOR_SECRET_ARN).toEqual({ Ref: secretId });
+  });
+
+  it('lets the list function, and no other, read the cursor key', () => {
+    const secretId = logicalIdOf(vidp.statelessTemplate, 'AWS::SecretsManager::Secret', 'CursorSecret');
+    const readers = Object.entries(stateless())
+      .filter(([, resource]) => resource.Type === 'AWS::IAM::Role')
+      .filter(([roleId]) =>
+        statementsOfRole(vidp.statelessTemplate, roleId).some((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue')),
+      )
+      .map(([roleId]) => roleId);
+    expect(readers).toEqual([logicalIdOf(vidp.statelessTemplate, 'AWS::IAM::Role', 'ListVideosFunctionRole')]);
+    const read = functionRoleStatements('list-videos').find((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))!;
+    expect(resourcesOfStatement(read)).toEqual([{ Ref: secretId }]);
+  });
+
+  it('puts the cursor key in no environment: no function and no container has CURSOR_SECRET or a resolved secret', () => {
+    for (const [id, fn] of functions()) expect(fn.Properties!.Environment.Variables, id).not.toHaveProperty('CURSOR_SECRET');
+    const template = JSON.stringify(vidp.statelessTemplate.toJSON());
+    expect(template).not.toContain('"CURSOR_SECRET"');
+    expect(template).not.toMatch(/resolve:secretsmanager/);
   });
 
   it('names each function as the service of its logs and metrics, in the deployment\'s metrics namespace', () => {
