@@ -34,6 +34,15 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
+/** An EMF line in namespace vidp: dimensions and metrics declared under `_aws`, the values beside it. */
+const emfLine = (dimensions: string[], units: Record<string, string>, values: Record<string, unknown>) => ({
+  _aws: {
+    Timestamp: expect.any(Number),
+    CloudWatchMetrics: [{ Namespace: 'vidp', Dimensions: [dimensions], Metrics: Object.entries(units).map(([Name, Unit]) => ({ Name, Unit })) }],
+  },
+  ...values,
+});
+
 const ddb = mockClient(dynamodb);
 beforeEach(() => ddb.reset());
 
@@ -87,14 +96,7 @@ describe('VideosFailed by error code (mark-failed)', () => {
     await failedWith('InputInvalidError', JSON.stringify({ code: 'input_invalid', message: 'The uploaded video is damaged' }));
 
     expect(emf()).toEqual([
-      expect.objectContaining({
-        _aws: expect.objectContaining({
-          CloudWatchMetrics: [{ Namespace: 'vidp', Dimensions: [['service', 'code']], Metrics: [{ Name: 'VideosFailed', Unit: 'Count' }] }],
-        }),
-        service: 'mark-failed',
-        code: 'input_invalid',
-        VideosFailed: 1,
-      }),
+      emfLine(['service', 'code'], { VideosFailed: 'Count' }, { service: 'mark-failed', code: 'input_invalid', VideosFailed: 1 }),
     ]);
   });
 
@@ -116,23 +118,11 @@ describe('VideosSaved and EncodeSecondsPerOutputMinute (the worker)', () => {
     videoMetrics(createMetrics(METRIC_SERVICES.worker)).saved({ encodeSeconds: 45, outputSeconds: 90 });
 
     expect(emf()).toEqual([
-      expect.objectContaining({
-        _aws: expect.objectContaining({
-          CloudWatchMetrics: [
-            {
-              Namespace: 'vidp',
-              Dimensions: [['service']],
-              Metrics: [
-                { Name: 'VideosSaved', Unit: 'Count' },
-                { Name: 'EncodeSecondsPerOutputMinute', Unit: 'Seconds' },
-              ],
-            },
-          ],
-        }),
-        service: 'transcode-worker',
-        VideosSaved: 1,
-        EncodeSecondsPerOutputMinute: 30,
-      }),
+      emfLine(
+        ['service'],
+        { VideosSaved: 'Count', EncodeSecondsPerOutputMinute: 'Seconds' },
+        { service: 'transcode-worker', VideosSaved: 1, EncodeSecondsPerOutputMinute: 30 },
+      ),
     ]);
   });
 
