@@ -139,8 +139,8 @@ describe('workflow', () => {
     expect(SOURCE_UPLOAD_KEY_WILDCARD).toBe('uploads/*/source.*');
   });
 
-  it('logs every execution at ALL with execution data, and traces it with X-Ray', () => {
-    expect(stateMachine().LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+  it('logs every state transition but no execution data (task tokens are in it), and traces it with X-Ray', () => {
+    expect(stateMachine().LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(stateMachine().TracingConfiguration).toEqual({ Enabled: true });
   });
 
@@ -414,6 +414,26 @@ describe('API', () => {
       StatusCode: '400',
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"validation_failed"') },
     });
+  });
+
+  it.each([
+    'DEFAULT_4XX',
+    'DEFAULT_5XX',
+    'MISSING_AUTHENTICATION_TOKEN',
+    'INVALID_API_KEY',
+    'THROTTLED',
+    'QUOTA_EXCEEDED',
+    'REQUEST_TOO_LARGE',
+    'INTEGRATION_TIMEOUT',
+    'BAD_REQUEST_BODY',
+  ])('answers the gateway\'s own %s with CORS headers, so a browser can read the error', (type) => {
+    const responses = Object.values(vidp.statelessTemplate.findResources('AWS::ApiGateway::GatewayResponse', {
+      Properties: { ResponseType: type },
+    }));
+    expect(responses).toHaveLength(1);
+    const properties = responses[0]!.Properties as { ResponseParameters?: Record<string, string>; ResponseTemplates?: Record<string, string> };
+    expect(properties.ResponseParameters?.['gatewayresponse.header.Access-Control-Allow-Origin']).toMatch(/^'.+'$|^method\.request\.header\.origin$/);
+    expect(properties.ResponseTemplates?.['application/json']).toMatch(/"error":\{"code":"[a-z_]+"/);
   });
 });
 

@@ -104,8 +104,11 @@ export class PipelineWorkflow extends Construct {
           retention: props.logRetention,
           removalPolicy: props.logRemovalPolicy,
         }),
+        // Every state transition is logged, but not the data: a Transcode state's input carries its task
+        // token (in ContainerOverrides), which anyone reading the logs could use to report the task. The
+        // execution's history in the console still shows each state's input and output.
         level: LogLevel.ALL,
-        includeExecutionData: true,
+        includeExecutionData: false,
       },
     });
     Validations.of(this.role).acknowledge({
