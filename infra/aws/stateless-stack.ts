@@ -36,6 +36,10 @@ export interface StatelessStackProps extends StackProps {
 /** The scheduled cleanup, wired up once functions/maintenance/cleanup.ts exists. */
 const CLEANUP_FUNCTION = 'cleanup';
 const CLEANUP_SCHEDULE = Schedule.rate(Duration.hours(1));
+/** Fails the video of an execution that ended without recording it (functions/core/reconcile.ts). */
+const RECONCILE_FUNCTION = 'reconcile-execution';
+/** The execution statuses Step Functions announces on the default bus after which no state of ours ran. */
+const INTERRUPTED_EXECUTION_STATUSES = ['TIMED_OUT', 'ABORTED', 'FAILED'];
 
 /**
  * Everything that holds no data and can be redeployed at will: the functions, the FFmpeg worker, the
@@ -133,6 +137,17 @@ export class StatelessStack extends Stack {
         targets: [new LambdaFunction(cleanup, { retryAttempts: 2 })],
       });
     }
+
+    const reconciler = this.addFunction('maintenance', RECONCILE_FUNCTION, MAINTENANCE_FUNCTIONS);
+    new Rule(this, 'InterruptedExecutions', {
+      description: 'A pipeline execution that timed out, was aborted or failed outside its Catch: fail its video as interrupted',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: INTERRUPTED_EXECUTION_STATUSES, stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+      },
+      targets: [new LambdaFunction(reconciler, { retryAttempts: 4 })],
+    });
 
     this.operations = new Operations(this, 'Operations', {
       name: prefix,

@@ -452,11 +452,12 @@ describe('functions', () => {
     }
   });
 
-  it('creates one function per handler of the route table, plus the workflow tasks', () => {
+  it('creates one function per handler of the route table, plus the workflow tasks and the maintenance ones', () => {
     const expected = [
       ...new Set(API_ROUTES.map((route) => route.handler)),
       ...[...aslText.matchAll(/\$\{(\w+)FunctionArn\}/g)].map((match) => match[1]!.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase()),
-      ...(functionEntryExists('maintenance', 'cleanup') ? ['cleanup'] : []),
+      'cleanup',
+      'reconcile-execution',
     ];
     for (const name of expected) {
       expect(() => logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', `${pascal(name)}Function`), name).not.toThrow();
@@ -500,6 +501,30 @@ describe('functions', () => {
       ScheduleExpression: 'rate(1 hour)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [cleanupId, 'Arn'] } })],
     });
+  });
+});
+
+describe('the reconciler', () => {
+  it('hears Step Functions\' status events of pipeline executions that timed out, were aborted or failed', () => {
+    const reconciler = logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'ReconcileExecutionFunction');
+    vidp.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: Match.arrayEquals(['TIMED_OUT', 'ABORTED', 'FAILED']), stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [reconciler, 'Arn'] } })],
+    });
+  });
+
+  it('runs with the hourly cleanup too, which may ask Step Functions about the pipeline\'s executions', () => {
+    const cleanup = logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'CleanupFunction');
+    vidp.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [cleanup, 'Arn'] } })],
+    });
+    const statements = statementsOfRole(vidp.statelessTemplate, logicalIdOf(vidp.statelessTemplate, 'AWS::IAM::Role', 'CleanupFunctionRole'));
+    expect(statements.some((statement) => [statement.Action].flat().includes('states:DescribeExecution'))).toBe(true);
   });
 });
 
