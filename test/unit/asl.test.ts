@@ -52,9 +52,15 @@ describe('statemachine/pipeline.asl.json', () => {
     expect(state('MarkFailed').Next).not.toBe('CleanUpTempAfterFailure');
   });
 
-  it('ends a duplicate upload event at the claim, quietly', () => {
-    const duplicate = state('ClaimJob').Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'));
-    expect(duplicate?.Next).toBe('IgnoreDuplicateUpload');
+  it('ends a duplicate upload event after the claim, quietly, and removes an upload no record waits for', () => {
+    const claimFailed = state('ClaimJob').Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'));
+    expect(claimFailed?.Next).toBe('FindUnclaimedRecord');
+    expect(state('FindUnclaimedRecord').Resource).toBe('arn:aws:states:::dynamodb:getItem');
+    const choice = definition.States.IsUploadOrphaned as unknown as { Choices: { Variable: string; IsPresent: boolean; Next: string }[]; Default: string };
+    expect(choice.Choices).toEqual([{ Variable: '$.record.Item', IsPresent: true, Next: 'IgnoreDuplicateUpload' }]);
+    expect(choice.Default).toBe('DeleteOrphanedUpload');
+    expect(state('DeleteOrphanedUpload').Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+    expect(state('DeleteOrphanedUpload').Next).toBe('IgnoreDuplicateUpload');
     expect(state('IgnoreDuplicateUpload').Type).toBe('Succeed');
   });
 
