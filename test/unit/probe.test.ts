@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { displayDimensions, parseProbe } from '../../functions/core/transcode.ts';
+import { displayDimensions } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { parseProbe } from '../../containers/ffmpeg/src/probe.ts';
 
 /** What the worker runs: ffprobe's JSON on stdout, whatever the exit code. */
 function ffprobeJson(file: string): string {

@@ -3,20 +3,19 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { estimateFargateCost } from '../../containers/ffmpeg/src/cost.ts';
 import {
   buildTranscodeArgs,
-  classifyFfmpegFailure,
-  detectFontProblem,
   displayDimensions,
   escapeFilterValue,
-  estimateFargateCost,
   fitWithinBox,
   outputFrameRate,
-  parseProgress,
-  redactSignedUrls,
-  truncationOf,
   type TranscodeArgsInput,
-} from '../../functions/core/transcode.ts';
+} from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { classifyFfmpegFailure, truncationOf } from '../../containers/ffmpeg/src/ffmpeg-diagnostics.ts';
+import { detectFontProblem } from '../../containers/ffmpeg/src/font-guard.ts';
+import { redactSignedUrls } from '../../containers/ffmpeg/src/media-storage.ts';
+import { parseProgress } from '../../containers/ffmpeg/src/progress.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
 
 const box720p = RESOLUTION_PRESETS['720p'];

@@ -22,16 +22,11 @@ import {
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  presignedSourceLocator,
-  runTranscodeJob,
-  type JobOutcome,
-  type TranscodeJob,
-  type WorkerDeps,
-} from '../../containers/ffmpeg/src/worker.ts';
+import { runTranscodeJob, type JobOutcome, type TranscodeJob, type WorkerDeps } from '../../containers/ffmpeg/src/job.ts';
+import { presignedSourceLocator } from '../../containers/ffmpeg/src/media-storage.ts';
 import { createLogger } from '../../functions/core/log.ts';
 import { createVideoRepository } from '../../functions/core/video-repository.ts';
-import { TranscodeOutputSchema } from '../../functions/core/transcode.ts';
+import { TranscodeOutputSchema } from '../../functions/core/transcode-output.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
 
 
