@@ -43,10 +43,19 @@ export interface ProbeOptions {
  */
 export async function probe(location: string, role: 'source' | 'output', options: ProbeOptions): Promise<ProbedVideo> {
   const stdout: string[] = [];
+  let lastErrorLine = '';
   const exit = await superviseProcess(
     options.ffprobePath,
     ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', location],
-    { name: 'ffprobe', signal: options.signal, timeoutMs: options.timeoutMs, onStdoutLine: (line) => stdout.push(line) },
+    {
+      name: 'ffprobe',
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      onStdoutLine: (line) => stdout.push(line),
+      onStderrLine: (line) => {
+        if (line.trim() !== '') lastErrorLine = line.trimEnd();
+      },
+    },
   ).exited;
   if (exit.timedOut) {
     throw new TranscodeTimeoutError(`Inspecting the upload took longer than ${Math.round(options.timeoutMs / 1000)} s`);
@@ -56,16 +65,10 @@ export async function probe(location: string, role: 'source' | 'output', options
   if (result?.video !== undefined) return { ...result, video: result.video };
   if (role === 'output') throw new TranscodeFailedError('FFmpeg produced an output that is not a readable video');
   if (result !== undefined) throw new InputInvalidError('The uploaded file has no video stream');
-  const reason = ffprobeReason(exit.stderrTail, location);
-  throw new InputInvalidError(`The uploaded file could not be read as a video${reason ? ` (${reason})` : ''}`);
-}
-
-/** ffprobe's last error line, less the location it starts with: that means nothing to users. */
-function ffprobeReason(stderrTail: readonly string[], location: string): string {
-  const lastLine = stderrTail.filter((line) => line.trim() !== '').at(-1)?.trimEnd() ?? '';
-  // The tail is redacted already, and so is the location it names: "https://…/source.mp4?<signature redacted>: …".
-  const prefix = `${redactSignedUrls(location)}: `;
-  return (lastLine.startsWith(prefix) ? lastLine.slice(prefix.length) : lastLine).slice(0, 200);
+  // "…/source.mp4: Invalid data found when processing input": the location means nothing to users.
+  const reason = lastErrorLine.startsWith(`${location}: `) ? lastErrorLine.slice(location.length + 2) : lastErrorLine;
+  const shown = redactSignedUrls(reason).slice(0, 200);
+  throw new InputInvalidError(`The uploaded file could not be read as a video${shown ? ` (${shown})` : ''}`);
 }
 
 /** Only the parts of `ffprobe -show_format -show_streams -of json` we read; everything else passes. */
