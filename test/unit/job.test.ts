@@ -224,26 +224,15 @@ describe('failures reported to Step Functions', () => {
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
-  it('reports InputInvalidError for a file with no video stream', async () => {
+  it.each([
+    ['a file with no video stream', fake.ffprobeOfAudio, 'The uploaded file has no video stream'],
+    ['an output clearly shorter than the source declares', fake.ffprobeOfShortOutput, 'The uploaded video is truncated: it holds 0:02 of the 0:04 it declares'],
+  ])('reports InputInvalidError, and uploads nothing, for %s', async (_what, ffprobePath, message) => {
     arrangeCloud(subtitles);
 
-    await run({ deps: { ffprobePath: fake.ffprobeOfAudio } });
+    await run({ deps: { ffprobePath } });
 
-    expect(reportedFailure()).toMatchObject({
-      error: 'InputInvalidError',
-      cause: { message: 'The uploaded file has no video stream' },
-    });
-  });
-
-  it('reports InputInvalidError, and uploads nothing, when the output is clearly shorter than the source declares', async () => {
-    arrangeCloud(subtitles);
-
-    await run({ deps: { ffprobePath: fake.ffprobeOfShortOutput } });
-
-    expect(reportedFailure()).toMatchObject({
-      error: 'InputInvalidError',
-      cause: { message: 'The uploaded video is truncated: it holds 0:02 of the 0:04 it declares' },
-    });
+    expect(reportedFailure()).toMatchObject({ error: 'InputInvalidError', cause: { code: 'input_invalid', message } });
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
@@ -285,25 +274,14 @@ describe('failures reported to Step Functions', () => {
     );
   });
 
-  it('reports WorkerMisconfiguredError when ffmpeg is not installed', async () => {
+  it.each(['ffmpeg', 'ffprobe'] as const)('reports WorkerMisconfiguredError when %s is not installed', async (tool) => {
     arrangeCloud(subtitles);
 
-    await run({ deps: { ffmpegPath: join(scratch, 'no-such-ffmpeg') } });
+    await run({ deps: { [`${tool}Path`]: join(scratch, `no-such-${tool}`) } });
 
     expect(reportedFailure()).toMatchObject({
       error: 'WorkerMisconfiguredError',
-      cause: { code: 'worker_misconfigured', message: expect.stringContaining('ffmpeg could not be started') },
-    });
-  });
-
-  it('reports WorkerMisconfiguredError when ffprobe is not installed', async () => {
-    arrangeCloud(subtitles);
-
-    await run({ deps: { ffprobePath: join(scratch, 'no-such-ffprobe') } });
-
-    expect(reportedFailure()).toMatchObject({
-      error: 'WorkerMisconfiguredError',
-      cause: { code: 'worker_misconfigured', message: expect.stringContaining('ffprobe could not be started') },
+      cause: { code: 'worker_misconfigured', message: expect.stringContaining(`${tool} could not be started`) },
     });
   });
 

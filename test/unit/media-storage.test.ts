@@ -34,18 +34,14 @@ describe('presignedSourceLocator', () => {
     });
   });
 
-  it('reports S3 trouble as StorageUnavailableError, which the workflow retries', async () => {
+  it.each([
+    ['S3 trouble', 'SlowDown', 503, 'StorageUnavailableError', 'which the workflow retries'],
+    ['S3 refusing the worker', 'AccessDenied', 403, 'WorkerMisconfiguredError', 'which no retry fixes'],
+  ])('reports %s (%s, %i) as %s, %s', async (_what, name, status, expected) => {
     s3Mock.on(HeadObjectCommand).rejects(
-      new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Slow down' }),
+      new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name }),
     );
-    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: 'StorageUnavailableError' });
-  });
-
-  it('reports S3 refusing the worker as WorkerMisconfiguredError, which no retry fixes', async () => {
-    s3Mock.on(HeadObjectCommand).rejects(
-      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
-    );
-    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: 'WorkerMisconfiguredError' });
+    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: expected });
   });
 });
 

@@ -24,6 +24,15 @@ describe('parseProbe on edge cases', () => {
     expect(probe.video).toBeUndefined();
   });
 
+  it('reads an anamorphic sample aspect ratio and fractional frame rates, an unknown one (0/0) as undefined', () => {
+    const probe = parseProbe({
+      streams: [{ codec_type: 'video', width: 720, height: 576, sample_aspect_ratio: '64:45', r_frame_rate: '30000/1001', avg_frame_rate: '0/0' }],
+    });
+
+    expect(probe.video?.sampleAspectRatio).toBe(64 / 45);
+    expect(probe.video?.frameRate).toEqual({ base: 30000 / 1001, average: undefined });
+  });
+
   it('treats an unknown sample aspect ratio (0:1) as square pixels', () => {
     const probe = parseProbe({ streams: [{ codec_type: 'video', width: 640, height: 480, sample_aspect_ratio: '0:1' }] });
 

@@ -121,10 +121,10 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
           width: videoStream.width,
           height: videoStream.height,
           rotation: rotationOf(videoStream),
-          sampleAspectRatio: parseRatio(videoStream.sample_aspect_ratio) ?? 1,
+          sampleAspectRatio: positiveRatio(videoStream.sample_aspect_ratio, ':') ?? 1,
           pixFmt: videoStream.pix_fmt,
           codec: videoStream.codec_name,
-          frameRate: { base: parseFrameRate(videoStream.r_frame_rate), average: parseFrameRate(videoStream.avg_frame_rate) },
+          frameRate: { base: positiveRatio(videoStream.r_frame_rate, '/'), average: positiveRatio(videoStream.avg_frame_rate, '/') },
         }
       : undefined;
 
@@ -145,20 +145,12 @@ function rotationOf(stream: FfprobeStream): number {
   return (((quarterTurns % 4) + 4) % 4) * 90;
 }
 
-function parseRatio(value: string | undefined): number | undefined {
-  const match = /^(\d+):(\d+)$/.exec(value ?? '');
+/** "64:45" with ':' (a sample aspect ratio), "30000/1001" with '/' (a frame rate); "0:1", "0/0" mean unknown. */
+function positiveRatio(value: string | undefined, separator: ':' | '/'): number | undefined {
+  const match = new RegExp(`^(\\d+)${separator}(\\d+)$`).exec(value ?? '');
   if (!match) return undefined;
   const ratio = Number(match[1]) / Number(match[2]);
-  // "0:1" means unknown.
   return Number.isFinite(ratio) && ratio > 0 ? ratio : undefined;
-}
-
-/** "30000/1001" → 29.97; "0/0" (unknown) → undefined. */
-function parseFrameRate(value: string | undefined): number | undefined {
-  const match = /^(\d+)\/(\d+)$/.exec(value ?? '');
-  if (!match) return undefined;
-  const rate = Number(match[1]) / Number(match[2]);
-  return Number.isFinite(rate) && rate > 0 ? rate : undefined;
 }
 
 function positiveNumber(value: string | undefined): number | undefined {
