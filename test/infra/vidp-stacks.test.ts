@@ -302,7 +302,7 @@ describe('transcode on Fargate', () => {
     });
   });
 
-  it('lets the worker do what containers/ffmpeg/src/worker.ts does, and answer only this state machine', () => {
+  it('lets the worker do what containers/ffmpeg/src does, and answer only this state machine', () => {
     const taskRoleId = logicalIdOf(vidp.statelessTemplate, 'AWS::IAM::Role', 'TranscodeTaskDefinitionTaskRole');
     const statements = statementsOfRole(vidp.statelessTemplate, taskRoleId);
     expect(new Set(statements.flatMap(actionsOf))).toEqual(

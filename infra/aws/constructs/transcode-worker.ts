@@ -142,7 +142,7 @@ export class TranscodeWorker extends Construct {
   }
 }
 
-/** What containers/ffmpeg/src/worker.ts calls, and nothing else. */
+/** What the worker (containers/ffmpeg/src) calls, and nothing else. */
 function grantWorkerAccess(taskRole: IRole, props: TranscodeWorkerProps): void {
   const { bucket, table } = props;
   const allow = (actions: string[], resources: string[]) =>

@@ -1,22 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   buildTranscodeArgs,
-  classifyFfmpegFailure,
-  detectFontProblem,
   displayDimensions,
   escapeFilterValue,
-  estimateFargateCost,
   fitWithinBox,
   outputFrameRate,
-  parseProgress,
-  redactSignedUrls,
-  truncationOf,
   type TranscodeArgsInput,
-} from '../../functions/core/transcode.ts';
+} from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
 
 const box720p = RESOLUTION_PRESETS['720p'];
@@ -161,14 +151,6 @@ describe('a source read over HTTP', () => {
   it('adds no network options for a local file', () => {
     expect(buildTranscodeArgs(jobArgs).join(' ')).not.toContain('reconnect');
   });
-
-  it('keeps the signature of a presigned URL out of any text that is logged', () => {
-    const line = `[https @ 0x55] Opening '${url}' for reading`;
-    expect(redactSignedUrls(line)).toBe(
-      "[https @ 0x55] Opening 'https://media.s3.eu-west-1.amazonaws.com/uploads/v/source.mp4?<signature redacted>' for reading",
-    );
-    expect(redactSignedUrls('/tmp/source.mp4: Invalid data')).toBe('/tmp/source.mp4: Invalid data');
-  });
 });
 
 describe('escapeFilterValue', () => {
@@ -186,107 +168,6 @@ describe('escapeFilterValue', () => {
 
   it('escapes backslashes and the graph separators , ; [ ]', () => {
     expect(escapeFilterValue('a\\b,c;d[e]')).toBe("\\'a\\\\b\\,c\\;d\\[e\\]\\'");
-  });
-
-  describe('with the real ffmpeg', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vidp-escape-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-    it("delivers paths with quotes, colons, backslashes, brackets, commas and spaces to the filter intact", () => {
-      // libass logs each file it loads from fontsdir: the log shows the path exactly as ffmpeg understood it.
-      const awkwardDir = join(dir, "it's: [a], b;c\\d  ");
-      mkdirSync(join(awkwardDir, 'fonts'), { recursive: true });
-      copyFileSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', join(awkwardDir, 'fonts', 'DejaVuSans.ttf'));
-      const subtitles = join(awkwardDir, "sub's:1.srt");
-      writeFileSync(subtitles, '1\n00:00:00,000 --> 00:00:01,000\nHello\n');
-
-      const args = buildTranscodeArgs({
-        ...jobArgs,
-        inputPath: 'testsrc2=size=64x48:duration=0.2',
-        outputPath: '-',
-        subtitlesPath: subtitles,
-        fontsDir: join(awkwardDir, 'fonts'),
-        width: 64,
-        height: 48,
-        preset: 'ultrafast',
-        hasAudio: false,
-      });
-      const run = spawnSync('ffmpeg', [...args.slice(0, 3), '-f', 'lavfi', ...args.slice(3, -1), '-f', 'null', '-'], {
-        encoding: 'utf8',
-      });
-
-      // Exit 0: the subtitles filter opened its file (it fails the run when it cannot).
-      expect(run.status, run.stderr).toBe(0);
-      expect(run.stderr).toContain(`Loading font file '${join(awkwardDir, 'fonts', 'DejaVuSans.ttf')}'`);
-    });
-  });
-});
-
-describe('parseProgress', () => {
-  const block = (outTimeUs: string, progress = 'continue') =>
-    [`frame=25`, `out_time_us=${outTimeUs}`, `out_time_ms=${outTimeUs}`, `out_time=00:00:01.000000`, `speed=30x`, `progress=${progress}`].join('\n');
-
-  it('turns out_time_us into a percentage of the duration', () => {
-    expect(parseProgress(block('1000000'), 4)).toEqual({ outTimeSeconds: 1, percent: 25, finished: false });
-  });
-
-  it('falls back to out_time_ms, which FFmpeg prints in microseconds as well', () => {
-    expect(parseProgress('out_time_ms=3000000\nprogress=continue', 4).percent).toBe(75);
-  });
-
-  it('reports 100 and finished on progress=end', () => {
-    expect(parseProgress(block('3960000', 'end'), 4)).toMatchObject({ percent: 100, finished: true });
-  });
-
-  it('keeps the last values when a chunk holds several blocks', () => {
-    expect(parseProgress(`${block('1000000')}\n${block('2000000')}`, 4).percent).toBe(50);
-  });
-
-  it('ignores N/A before the first frame', () => {
-    expect(parseProgress(block('N/A'), 4)).toEqual({ outTimeSeconds: undefined, percent: undefined, finished: false });
-  });
-
-  it('has no percentage when the duration is unknown', () => {
-    expect(parseProgress(block('1000000'), undefined).percent).toBeUndefined();
-  });
-
-  it('never goes past 100', () => {
-    expect(parseProgress(block('9000000'), 4).percent).toBe(100);
-  });
-});
-
-describe('detectFontProblem', () => {
-  // Lines as FFmpeg 5.1 / libass 0.17 print them (see the comment on the patterns in transcode.ts).
-  const prefix = '[Parsed_subtitles_2 @ 0x5625ffe58c80] ';
-
-  it('flags libass finding no font at all', () => {
-    expect(
-      detectFontProblem(`${prefix}fontselect: failed to find any fallback with glyph 0x0 for font: (DejaVu Sans, 400, 0)`),
-    ).toEqual({ kind: 'no_font', font: '(DejaVu Sans, 400, 0)' });
-  });
-
-  it('reports a character no installed font has', () => {
-    expect(
-      detectFontProblem(`${prefix}fontselect: failed to find any fallback with glyph 0x4E2D for font: (DejaVu Sans, 400, 0)`),
-    ).toEqual({ kind: 'missing_glyph', codePoint: 'U+4E2D' });
-  });
-
-  it('reports a file in the fonts dir that is not a font', () => {
-    expect(detectFontProblem(`${prefix}Error opening memory font 'x.ttf'`)).toEqual({
-      kind: 'unreadable_font_file',
-      file: 'x.ttf',
-    });
-  });
-
-  it('ignores a glyph that a fallback font then provides, and a successful font selection', () => {
-    expect(detectFontProblem(`${prefix}Glyph 0x1F600 not found, selecting one more font for (DejaVu Sans, 400, 0)`)).toBeUndefined();
-    expect(
-      detectFontProblem(`${prefix}fontselect: (DejaVu Sans, 400, 0) -> /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf, 0, DejaVuSans`),
-    ).toBeUndefined();
-  });
-
-  it('ignores the fontconfig fallback notice, which still finds the system fonts', () => {
-    expect(detectFontProblem(`${prefix}No usable fontconfig configuration file found, using fallback.`)).toBeUndefined();
   });
 });
 
@@ -335,46 +216,3 @@ describe('outputFrameRate', () => {
   });
 });
 
-describe('classifyFfmpegFailure', () => {
-  it('blames the input for decoding errors of a truncated or corrupt file', () => {
-    expect(classifyFfmpegFailure(['[h264 @ 0x55] Invalid NAL unit size (3050 > 536).', 'Conversion failed!'])).toBe('input');
-    expect(classifyFfmpegFailure(['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55] stream 0, offset 0x5d9: partial file'])).toBe('input');
-  });
-
-  it('blames storage when reading the source over HTTP failed for good', () => {
-    expect(classifyFfmpegFailure(['[https @ 0x55] HTTP error 503 Service Unavailable', 'Conversion failed!'])).toBe('storage');
-    expect(classifyFfmpegFailure(['[tcp @ 0x55] Connection reset by peer'])).toBe('storage');
-  });
-
-  it('blames the encoder for anything else', () => {
-    expect(classifyFfmpegFailure(['[libx264 @ 0x55] malloc of size 8294400 failed', 'Conversion failed!'])).toBe('encoder');
-  });
-});
-
-describe('truncationOf', () => {
-  it('reports an output clearly shorter than the duration the source declares', () => {
-    expect(truncationOf(4, 2.04)).toBe('The uploaded video is truncated: it holds 0:02 of the 0:04 it declares');
-  });
-
-  it('tolerates streams of slightly unequal length', () => {
-    expect(truncationOf(10, 9.5)).toBeUndefined();
-    expect(truncationOf(100, 95)).toBeUndefined();
-    expect(truncationOf(undefined, 3)).toBeUndefined();
-  });
-});
-
-describe('estimateFargateCost', () => {
-  it('bills vCPU and memory per second at on-demand prices', () => {
-    expect(estimateFargateCost({ vcpu: 2, memoryGb: 4, seconds: 3600 })).toEqual({
-      estimated_usd: 0.09874,
-      vcpu: 2,
-      memory_gb: 4,
-      billed_seconds: 3600,
-    });
-  });
-
-  it('bills at least a minute, rounding seconds up', () => {
-    expect(estimateFargateCost({ vcpu: 1, memoryGb: 2, seconds: 5 }).billed_seconds).toBe(60);
-    expect(estimateFargateCost({ vcpu: 1, memoryGb: 2, seconds: 90.2 }).billed_seconds).toBe(91);
-  });
-});
