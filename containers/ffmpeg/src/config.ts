@@ -20,7 +20,7 @@ export const WorkerConfigSchema = z.object({
   // Goes into libass' force_style, a comma-separated key=value list.
   FONT_NAME: z.string().regex(/^[^,=]+$/, 'must be a font family name').default('DejaVu Sans'),
   WORK_DIR: z.string().min(1).default(() => os.tmpdir()),
-  /** Keep well under the Transcode state's HeartbeatSeconds (120). */
+  /** Keep well under the Transcode state's HeartbeatSeconds (300, which a cold Fargate start shares). */
   HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
   PROGRESS_INTERVAL_SECONDS: z.coerce.number().nonnegative().default(2),
   /**

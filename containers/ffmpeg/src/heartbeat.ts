@@ -16,9 +16,10 @@ export interface Heartbeat {
 }
 
 /**
- * Heartbeats for the whole job (downloads and uploads of big files take time too). When Step Functions
- * says the token is dead, nobody waits for this job any more: `onTaskGone` stops it. Any other failure
- * may pass, and the next interval tries again.
+ * Heartbeats for the whole job (downloads and uploads of big files take time too), the first one at once:
+ * HeartbeatSeconds counts from the Transcode state's start, so a cold Fargate start has used part of it
+ * before the worker runs. When Step Functions says the token is dead, nobody waits for this job any more:
+ * `onTaskGone` stops it. Any other failure may pass, and the next interval tries again.
  */
 export function startHeartbeat(taskToken: string, deps: HeartbeatDeps, onTaskGone: (reason: unknown) => void): Heartbeat {
   let stopped = false;
@@ -35,12 +36,14 @@ export function startHeartbeat(taskToken: string, deps: HeartbeatDeps, onTaskGon
       }
     }
   };
-  const timer = setInterval(() => {
+  const beatUnlessInFlight = () => {
     if (inFlight !== undefined) return;
     inFlight = beat().finally(() => {
       inFlight = undefined;
     });
-  }, deps.heartbeatIntervalMs);
+  };
+  beatUnlessInFlight();
+  const timer = setInterval(beatUnlessInFlight, deps.heartbeatIntervalMs);
   return {
     async beatNow() {
       await inFlight;
