@@ -259,6 +259,21 @@ describe('failures reported to Step Functions', () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: 'error', font: '(No Such Font, 400, 0)' }));
   });
 
+  it('refuses, before ffmpeg runs, an output that may not fit on the task\'s disk, saying what to change', async () => {
+    arrangeCloud(subtitles);
+    const ffmpegRan = join(scratch, 'ffmpeg-ran');
+    const ffmpegThatLeavesATrace = script('ffmpeg-trace.sh', `touch '${ffmpegRan}'; exit 1`);
+
+    const { outcome } = await run({ deps: { ffmpegPath: ffmpegThatLeavesATrace, freeDiskBytes: async () => 10_000 } });
+
+    expect(outcome).toBe('failed');
+    expect(reportedFailure()).toMatchObject({
+      error: 'OutputTooLargeError',
+      cause: { code: 'output_too_large', message: expect.stringMatching(/^At CRF 30, 480x360 for 2 s may need up to \d+ MB, more than the 1 MB the worker has: choose a higher CRF/) },
+    });
+    expect(readdirSync(scratch)).not.toContain('ffmpeg-ran');
+  });
+
   it('reports TranscodeFailedError when ffmpeg fails, with its stderr in the log only', async () => {
     arrangeCloud(subtitles);
 

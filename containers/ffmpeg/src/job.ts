@@ -16,6 +16,7 @@ import type { TranscodeOutput } from '../../../functions/core/transcode-output.t
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
+import { ensureDiskRoom } from './disk-budget.ts';
 import { encode } from './encode.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
@@ -64,7 +65,12 @@ export interface WorkerDeps {
   locateSource: SourceLocator;
   /** Aborting it stops the job without reporting (the process is being stopped). */
   signal?: AbortSignal;
+  /** Free bytes on the work dir's file system (default: statfs). */
+  freeDiskBytes?: (directory: string) => Promise<number>;
 }
+
+/** The output's AAC bitrate (see buildTranscodeArgs), for the disk budget. */
+const AUDIO_BITS_PER_SECOND = 128_000;
 
 /**
  * - succeeded / failed: reported to Step Functions.
@@ -153,6 +159,16 @@ async function transcode(
       downloadMs,
       probeMs,
     });
+
+    if (source.durationSeconds !== undefined) {
+      await ensureDiskRoom(workDir, {
+        durationSeconds: source.durationSeconds,
+        ...size,
+        framesPerSecond: frameRate ?? source.video.frameRate.base ?? source.video.frameRate.average ?? 60,
+        crf: job.crf,
+        audioBitsPerSecond: source.hasAudio ? AUDIO_BITS_PER_SECOND : 0,
+      }, deps.freeDiskBytes);
+    }
 
     // Cues that start after the video's end would never show: dropped here, where the duration is known.
     const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
