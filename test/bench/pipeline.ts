@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, parseProbe } from '../../functions/core/transcode.ts';
 import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
-import { REPO_ROOT } from '../../infra/local/handler-modules.ts';
-import { makeSampleClip, sampleCues, writeSrt } from '../../infra/local/sample-media.ts';
+import { REPO_ROOT } from '../../infra/local/lambda/handler-loader.ts';
+import { makeSampleClip, sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);
 const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };

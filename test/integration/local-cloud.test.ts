@@ -14,13 +14,13 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import type { ExecutionRecord } from '../../infra/local/execution-registry.ts';
-import { repoPath } from '../../infra/local/handler-modules.ts';
-import { LocalEventBus } from '../../infra/local/integrations/eventbridge.ts';
-import { createLocalIntegrations } from '../../infra/local/local-integrations.ts';
+import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
+import { repoPath } from '../../infra/local/lambda/handler-loader.ts';
+import { LocalEventBus } from '../../infra/local/events/event-bus.ts';
+import { createLocalIntegrations } from '../../infra/local/stepfunctions/integrations/all-integrations.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SUBSTITUTIONS } from '../../infra/local/local-resources.ts';
-import { integrationFor, taskStatesOf } from '../../infra/local/task-integrations.ts';
-import { loadPipelineDefinition, PIPELINE_ASL_PATH, placeholdersIn } from '../../infra/local/workflow.ts';
+import { integrationFor, taskStatesOf } from '../../infra/local/stepfunctions/task-integration.ts';
+import { loadPipelineDefinition, PIPELINE_ASL_PATH, placeholdersIn } from '../../infra/local/stepfunctions/state-machine.ts';
 
 describe('local cloud', () => {
   let cloud: LocalCloud;

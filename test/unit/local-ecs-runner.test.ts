@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalEcsRunner, type LocalEcsRunner } from '../../infra/local/ecs-runner.ts';
+import { createLocalEcsRunner, type LocalEcsRunner } from '../../infra/local/ecs/task-runner.ts';
 import type { JsonValue } from '../../infra/local/json.ts';
-import type { TaskInvocation, TaskStateDefinition } from '../../infra/local/task-integrations.ts';
-import { startTaskTokenBroker, type TaskTokenBroker } from '../../infra/local/task-token-broker.ts';
+import type { TaskInvocation, TaskStateDefinition } from '../../infra/local/stepfunctions/task-integration.ts';
+import { startStepFunctionsEndpoint, type StepFunctionsEndpoint } from '../../infra/local/stepfunctions/sfn-endpoint.ts';
 
 const TASK_DEFINITION = 'arn:aws:ecs:us-east-1:000000000000:task-definition/test-worker:1';
 
@@ -30,22 +30,22 @@ const REPORTING_WORKER = `
 `;
 
 describe('local ECS runner', () => {
-  let broker: TaskTokenBroker;
+  let stepFunctions: StepFunctionsEndpoint;
   let runner: LocalEcsRunner;
   const log: string[] = [];
 
   beforeAll(async () => {
-    broker = await startTaskTokenBroker();
+    stepFunctions = await startStepFunctionsEndpoint();
     process.env.SECRET_OF_THE_HOST = 'must not reach the container';
     runner = createLocalEcsRunner({
-      broker,
+      stepFunctions,
       logger: (line) => log.push(line),
       taskDefinitions: {
         [TASK_DEFINITION]: {
           containerName: 'worker',
           command: async () => [process.execPath, '--input-type=module', '-e', REPORTING_WORKER],
           environment: {
-            AWS_ENDPOINT_URL_SFN: broker.endpoint,
+            AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
             AWS_REGION: 'us-east-1',
             AWS_ACCESS_KEY_ID: 'S3RVER',
             AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -60,7 +60,7 @@ describe('local ECS runner', () => {
   afterAll(async () => {
     delete process.env.SECRET_OF_THE_HOST;
     await runner.stopAll();
-    await broker.stop();
+    await stepFunctions.stop();
   });
 
   let executions = 0;

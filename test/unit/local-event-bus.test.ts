@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { eventBridgeIntegrations, LocalEventBus } from '../../infra/local/integrations/eventbridge.ts';
-import type { TaskInvocation } from '../../infra/local/task-integrations.ts';
+import { LocalEventBus } from '../../infra/local/events/event-bus.ts';
+import { eventBridgeIntegrations } from '../../infra/local/stepfunctions/integrations/eventbridge.ts';
+import type { TaskInvocation } from '../../infra/local/stepfunctions/task-integration.ts';
 
 const invocation: TaskInvocation = {
   stateName: 'PublishVideoSaved',

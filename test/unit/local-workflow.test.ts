@@ -1,9 +1,9 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { lambdaInvokeIntegration } from '../../infra/local/integrations/lambda.ts';
+import { lambdaInvokeIntegration } from '../../infra/local/stepfunctions/integrations/lambda.ts';
 import type { JsonValue } from '../../infra/local/json.ts';
-import { integrationFor, taskStatesOf, type TaskInvocation } from '../../infra/local/task-integrations.ts';
-import { createWorkflow, placeholdersIn, substitutePlaceholders } from '../../infra/local/workflow.ts';
+import { integrationFor, taskStatesOf, type TaskInvocation } from '../../infra/local/stepfunctions/task-integration.ts';
+import { createWorkflow, placeholdersIn, substitutePlaceholders } from '../../infra/local/stepfunctions/state-machine.ts';
 
 const invocation: TaskInvocation = {
   stateName: 'PrepareSubtitles',

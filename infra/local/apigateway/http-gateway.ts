@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_BASE_PATH, API_ROUTES, type RouteBinding } from '../../functions/api/routes.ts';
-import { fromProxyResult, MalformedProxyResponseError, toProxyEvent } from './api-gateway-event.ts';
-import { createRouter } from './api-routing.ts';
-import { HandlerUnavailableError, type Handler } from './handler-modules.ts';
-import { createLambdaContext } from './lambda-context.ts';
-import type { Logger } from './logger.ts';
+import { API_BASE_PATH, API_ROUTES, type RouteBinding } from '../../../functions/api/routes.ts';
+import { fromProxyResult, MalformedProxyResponseError, toProxyEvent } from './proxy-event.ts';
+import { createRouter } from './routing.ts';
+import { HandlerUnavailableError, type Handler } from '../lambda/handler-loader.ts';
+import { createLambdaContext } from '../lambda/context.ts';
+import type { CloudLog } from '../cloud-log.ts';
 
 /** API Gateway's payload limit for REST APIs. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -44,7 +44,7 @@ export async function startGateway(options: {
   port: number;
   loadHandler: (modulePath: string) => Promise<Handler>;
   local: LocalEndpointsProvider;
-  logger: Logger;
+  logger: CloudLog;
   /** Origins answered in CORS preflights ("*" for any). */
   allowedOrigins: readonly string[];
   routes?: readonly RouteBinding[];

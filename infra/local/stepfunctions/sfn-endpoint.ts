@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readJsonBody, type JsonValue } from './json.ts';
-import type { Logger } from './logger.ts';
+import { readJsonBody, type JsonValue } from '../json.ts';
+import type { CloudLog } from '../cloud-log.ts';
 
 /**
  * The part of the Step Functions API vidp's code calls, in the AWS JSON 1.0 protocol the SDK's SFNClient
@@ -10,7 +10,7 @@ import type { Logger } from './logger.ts';
  * StopExecution from the API (deleting a video that is being processed). Both use the stock client with
  * AWS_ENDPOINT_URL_SFN pointing here, exactly as they call Step Functions on AWS.
  */
-export interface TaskTokenBroker {
+export interface StepFunctionsEndpoint {
   endpoint: string;
   /** Starts waiting for the worker holding `token` to report. A token can be waited on by one task at a time. */
   waitForTask(token: string, options?: { onHeartbeat?: () => void }): PendingTask;
@@ -46,7 +46,7 @@ interface Waiter {
 const TARGET_PREFIX = 'AWSStepFunctions.';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
-class BrokerError extends Error {
+class SfnApiError extends Error {
   constructor(
     readonly type: string,
     message: string,
@@ -55,9 +55,9 @@ class BrokerError extends Error {
   }
 }
 
-export async function startTaskTokenBroker(
-  options: { logger?: Logger; stopExecution?: StopExecution } = {},
-): Promise<TaskTokenBroker> {
+export async function startStepFunctionsEndpoint(
+  options: { logger?: CloudLog; stopExecution?: StopExecution } = {},
+): Promise<StepFunctionsEndpoint> {
   const waiters = new Map<string, Waiter>();
   const forgetTask = (token: string) => {
     const waiter = waiters.get(token);
@@ -81,12 +81,12 @@ export async function startTaskTokenBroker(
       waiter.onHeartbeat?.();
     },
     StopExecution(body) {
-      if (options.stopExecution === undefined) throw new BrokerError('UnknownOperationException', 'StopExecution is not served here');
+      if (options.stopExecution === undefined) throw new SfnApiError('UnknownOperationException', 'StopExecution is not served here');
       let stopped: ReturnType<StopExecution>;
       try {
         stopped = options.stopExecution(requireString(body, 'executionArn'), optionalString(body, 'error'), optionalString(body, 'cause'));
       } catch (error) {
-        if ((error as Error).name === 'ExecutionDoesNotExist') throw new BrokerError('ExecutionDoesNotExist', (error as Error).message);
+        if ((error as Error).name === 'ExecutionDoesNotExist') throw new SfnApiError('ExecutionDoesNotExist', (error as Error).message);
         throw error;
       }
       if (stopped.taskToken !== undefined) forgetTask(stopped.taskToken);
@@ -111,18 +111,18 @@ export async function startTaskTokenBroker(
         request.method === 'POST' && typeof target === 'string' && target.startsWith(TARGET_PREFIX)
           ? operations[target.slice(TARGET_PREFIX.length)]
           : undefined;
-      if (operation === undefined) throw new BrokerError('UnknownOperationException', `Unsupported operation ${String(target)}`);
+      if (operation === undefined) throw new SfnApiError('UnknownOperationException', `Unsupported operation ${String(target)}`);
       let body: unknown;
       try {
         body = await readJsonBody(request, MAX_REQUEST_BYTES);
       } catch (error) {
-        throw new BrokerError('SerializationException', (error as Error).message);
+        throw new SfnApiError('SerializationException', (error as Error).message);
       }
-      if (typeof body !== 'object' || body === null) throw new BrokerError('SerializationException', 'Body must be a JSON object');
+      if (typeof body !== 'object' || body === null) throw new SfnApiError('SerializationException', 'Body must be a JSON object');
       const result = operation(body as Record<string, unknown>);
       reply(response, requestId, 200, result ?? {});
     } catch (error) {
-      if (!(error instanceof BrokerError)) throw error;
+      if (!(error instanceof SfnApiError)) throw error;
       options.logger?.(`[task-token] ${error.type}: ${error.message}`);
       reply(response, requestId, 400, { __type: error.type, message: error.message });
     }
@@ -158,14 +158,14 @@ export async function startTaskTokenBroker(
   };
 }
 
-function taskDoesNotExist(): BrokerError {
-  return new BrokerError('TaskDoesNotExist', 'Task does not exist anymore, or no task is waiting for this token');
+function taskDoesNotExist(): SfnApiError {
+  return new SfnApiError('TaskDoesNotExist', 'Task does not exist anymore, or no task is waiting for this token');
 }
 
 function requireString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new BrokerError(field === 'taskToken' ? 'InvalidToken' : 'ValidationException', `${field} is required`);
+    throw new SfnApiError(field === 'taskToken' ? 'InvalidToken' : 'ValidationException', `${field} is required`);
   }
   return value;
 }
@@ -174,7 +174,7 @@ function parseOutput(output: string): JsonValue {
   try {
     return JSON.parse(output) as JsonValue;
   } catch {
-    throw new BrokerError('InvalidOutput', 'Invalid output: not valid JSON');
+    throw new SfnApiError('InvalidOutput', 'Invalid output: not valid JSON');
   }
 }
 

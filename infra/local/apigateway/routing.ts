@@ -1,4 +1,4 @@
-import type { RouteBinding } from '../../functions/api/routes.ts';
+import type { RouteBinding } from '../../../functions/api/routes.ts';
 
 export type RouteMatch =
   | { kind: 'matched'; route: RouteBinding; pathParameters: Record<string, string> | null }

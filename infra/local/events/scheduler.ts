@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { JsonValue } from './json.ts';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-resources.ts';
-import type { Logger } from './logger.ts';
+import type { JsonValue } from '../json.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-resources.ts';
+import type { CloudLog } from '../cloud-log.ts';
 
 /** A rule of the local EventBridge scheduler: call `run` every `everyMs`, like `rate(…)` on AWS. */
 export interface LocalSchedule {
@@ -49,7 +49,7 @@ export function scheduledEvent(ruleName: string, now = new Date()): ScheduledEve
  * cleanup is not started twice); a failed run is logged and the schedule goes on. Timers do not keep the
  * process alive.
  */
-export function startScheduler(schedules: readonly LocalSchedule[], logger: Logger): LocalScheduler {
+export function startScheduler(schedules: readonly LocalSchedule[], logger: CloudLog): LocalScheduler {
   const inFlight = new Map<string, Promise<unknown>>();
   const byName = new Map(schedules.map((schedule) => [schedule.name, schedule]));
 

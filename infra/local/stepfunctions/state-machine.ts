@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { repoPath } from './handler-modules.ts';
-import type { JsonValue } from './json.ts';
-import { LOCAL_SUBSTITUTIONS } from './local-resources.ts';
-import { assertEveryTaskIsIntegrated, taskHandlersFor, type TaskIntegrations } from './task-integrations.ts';
+import { repoPath } from '../lambda/handler-loader.ts';
+import type { JsonValue } from '../json.ts';
+import { LOCAL_SUBSTITUTIONS } from '../local-resources.ts';
+import { assertEveryTaskIsIntegrated, taskHandlersFor, type TaskIntegrations } from './task-integration.ts';
 
 /** The single definition of the pipeline, deployed by CDK and run here. */
 export const PIPELINE_ASL_PATH = 'statemachine/pipeline.asl.json';

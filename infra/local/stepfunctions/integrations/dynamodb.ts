@@ -6,8 +6,8 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { throughTheWire } from '../json.ts';
-import { parametersObject, type TaskIntegrations } from '../task-integrations.ts';
+import { throughTheWire } from '../../json.ts';
+import { parametersObject, type TaskIntegrations } from '../task-integration.ts';
 import { toTaskError, withoutMetadata, type AwsService } from './aws-service-error.ts';
 
 const DYNAMODB: AwsService = { errorPrefix: 'DynamoDB', causeLabel: 'AmazonDynamoDBv2', exceptionClass: DynamoDBServiceException };

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID } from './local-resources.ts';
+import { LOCAL_ACCOUNT_ID } from '../local-resources.ts';
 
 export const LOCAL_API_ID = 'local';
 

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-resources.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-resources.ts';
 
 /** The Lambda context object a handler receives, for a function invoked in-process. */
 export function createLambdaContext(options: { functionName: string; requestId: string; timeoutMs: number }): Context {

@@ -1,4 +1,4 @@
-// The two local stand-ins ship no type declarations; these cover only what infra/local uses.
+// s3rver ships no type declarations; this covers only what infra/local/s3 uses.
 
 declare module 's3rver' {
   import type { Server } from 'node:http';
@@ -36,20 +36,4 @@ declare module 's3rver' {
   }
 
   export default S3rver;
-}
-
-declare module 'dynalite' {
-  import type { Server } from 'node:http';
-
-  interface DynaliteOptions {
-    createTableMs?: number;
-    deleteTableMs?: number;
-    updateTableMs?: number;
-    maxItemSizeKb?: number;
-    /** LevelDB directory; in memory when absent. */
-    path?: string;
-  }
-
-  function dynalite(options?: DynaliteOptions): Server;
-  export default dynalite;
 }

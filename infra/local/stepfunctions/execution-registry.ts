@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { JsonValue } from './json.ts';
-import type { Logger } from './logger.ts';
-import { executionArn, STATE_MACHINE_ARN, STATE_MACHINE_NAME, STATE_MACHINE_ROLE_ARN } from './local-resources.ts';
-import type { ExecutionContext, Workflow, WorkflowRun } from './workflow.ts';
+import type { JsonValue } from '../json.ts';
+import type { CloudLog } from '../cloud-log.ts';
+import { executionArn, STATE_MACHINE_ARN, STATE_MACHINE_NAME, STATE_MACHINE_ROLE_ARN } from '../local-resources.ts';
+import type { ExecutionContext, Workflow, WorkflowRun } from './state-machine.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -54,14 +54,14 @@ type EventLog = WorkflowRun['eventLogs'] extends AsyncGenerator<infer Event> ? E
  */
 export class ExecutionRegistry {
   readonly #workflow: Pick<Workflow, 'run'>;
-  readonly #logger: Logger;
+  readonly #logger: CloudLog;
   readonly #records = new Map<string, ExecutionRecord>();
   readonly #finished = new Map<string, Promise<ExecutionRecord>>();
   readonly #aborts = new Map<string, () => void>();
   readonly #tokens = new Map<string, string>();
   readonly #stopReasons = new Map<string, { error: string; cause: string }>();
 
-  constructor(options: { workflow: Pick<Workflow, 'run'>; logger: Logger }) {
+  constructor(options: { workflow: Pick<Workflow, 'run'>; logger: CloudLog }) {
     this.#workflow = options.workflow;
     this.#logger = options.logger;
   }
@@ -125,7 +125,8 @@ export class ExecutionRegistry {
 
   /**
    * StopExecution: aborts a running execution, which ends ABORTED with the given error and cause. Returns the
-   * token its task may be waiting on (for the broker to refuse), nothing for an execution that has ended.
+   * token its task may be waiting on (for the Step Functions endpoint to refuse), nothing for an execution that
+   * has ended.
    */
   stop(executionArnOrName: string, error: string, cause: string): { stopDate: string; taskToken?: string } {
     const name = executionArnOrName.split(':').pop() ?? '';
@@ -148,7 +149,7 @@ export class ExecutionRegistry {
   async #trace(
     record: ExecutionRecord,
     events: AsyncGenerator<EventLog>,
-    log: Logger,
+    log: CloudLog,
   ): Promise<{ error: string; cause: string } | undefined> {
     const since = new Map<string, number>();
     const caught = new Set<string>();

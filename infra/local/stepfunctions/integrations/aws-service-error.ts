@@ -1,4 +1,4 @@
-import { taskError } from '../task-integrations.ts';
+import { taskError } from '../task-integration.ts';
 
 interface ServiceExceptionLike extends Error {
   $metadata: { httpStatusCode?: number; requestId?: string };

@@ -3,10 +3,10 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import type { Logger } from './logger.ts';
-import { createS3FaultInjector, type S3FaultRule } from './s3-faults.ts';
-import { MEDIA_BUCKET_CORS_RULES } from '../resources.ts';
-import { multipartListingMiddleware } from './s3-multipart-listing.ts';
+import type { CloudLog } from '../cloud-log.ts';
+import { createS3FaultInjector, type S3FaultRule } from './fault-injection.ts';
+import { MEDIA_BUCKET_CORS_RULES } from '../../resources.ts';
+import { multipartListingMiddleware } from './multipart-listing.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
 
 /** The S3 API call that wrote an object: what EventBridge's "Object Created" names its `reason`. */
@@ -29,7 +29,7 @@ export interface LocalS3 {
   bucket: string;
   directory: string;
   onNotification(listener: (record: S3NotificationRecord) => void): void;
-  /** Fails the next matching requests with a 5xx (see s3-faults.ts). */
+  /** Fails the next matching requests with a 5xx (see fault-injection.ts). */
   injectFault(rule: S3FaultRule): void;
   /** Requests failed by injected faults so far, as `METHOD key`. */
   injectedFailures(): string[];
@@ -44,7 +44,7 @@ export interface LocalS3 {
  * (ObjectCreated:Put), form POST (ObjectCreated:Post), CopyObject (ObjectCreated:Copy, without ETag) and
  * CompleteMultipartUpload (ObjectCreated:Post again, with a plain MD5 ETag instead of S3's `<md5>-<parts>`).
  */
-export async function startLocalS3(options: { bucket: string; dataDir?: string; logger: Logger }): Promise<LocalS3> {
+export async function startLocalS3(options: { bucket: string; dataDir?: string; logger: CloudLog }): Promise<LocalS3> {
   enableDesForS3rver();
   const directory = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vidp-s3-')) : join(options.dataDir, 's3');
   await mkdir(directory, { recursive: true });
@@ -59,7 +59,7 @@ export async function startLocalS3(options: { bucket: string; dataDir?: string; 
   // s3rver is a Koa app and composes its middleware when it starts listening: this one runs first.
   const requestOperation = new AsyncLocalStorage<ObjectWriteOperation | undefined>();
   server.middleware.unshift((context, next) => requestOperation.run(writeOperationOf(context), next));
-  // Served ahead of s3rver's router, which answers both with 405 (see s3-multipart-listing.ts).
+  // Served ahead of s3rver's router, which answers both with 405 (see multipart-listing.ts).
   server.middleware.splice(1, 0, multipartListingMiddleware(directory));
   // Ahead of everything: an injected failure answers instead of S3.
   const faults = createS3FaultInjector();

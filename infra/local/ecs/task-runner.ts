@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { JsonValue } from './json.ts';
-import type { Logger } from './logger.ts';
-import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from './task-integrations.ts';
-import type { PendingTask, TaskTokenBroker } from './task-token-broker.ts';
+import type { JsonValue } from '../json.ts';
+import type { CloudLog } from '../cloud-log.ts';
+import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
+import type { PendingTask, StepFunctionsEndpoint } from '../stepfunctions/sfn-endpoint.ts';
 
 /** What the CDK task definition declares for the container, locally: the command that runs the image's entry. */
 export interface LocalTaskDefinition {
@@ -36,14 +36,14 @@ interface ContainerOverride {
 /**
  * The local ECS: RunTask starts the task definition's container as a child process (the same worker code as
  * the Fargate image), then the Task waits, as `.waitForTaskToken` does, until the worker reports with the
- * task token through the broker. A worker that dies without reporting, or stops heartbeating for
- * HeartbeatSeconds, fails the Task with States.HeartbeatTimeout (on AWS the heartbeat timeout is what
- * surfaces a dead task); TimeoutSeconds fails it with States.Timeout. Both kill the process.
+ * task token through the local Step Functions endpoint. A worker that dies without reporting, or stops
+ * heartbeating for HeartbeatSeconds, fails the Task with States.HeartbeatTimeout (on AWS the heartbeat timeout
+ * is what surfaces a dead task); TimeoutSeconds fails it with States.Timeout. Both kill the process.
  */
 export function createLocalEcsRunner(options: {
   taskDefinitions: Readonly<Record<string, LocalTaskDefinition>>;
-  broker: TaskTokenBroker;
-  logger: Logger;
+  stepFunctions: StepFunctionsEndpoint;
+  logger: CloudLog;
 }): LocalEcsRunner {
   const running = new Set<ChildProcess>();
 
@@ -63,7 +63,7 @@ export function createLocalEcsRunner(options: {
     const log = (line: string) => options.logger(`[worker ${label}] ${line}`);
 
     // Before the first await: the Task's deadlines run from when the state started, as on AWS.
-    const task = new TaskAwaitingReport(options.broker, invocation, log);
+    const task = new TaskAwaitingReport(options.stepFunctions, invocation, log);
 
     let command: string[];
     try {
@@ -116,16 +116,16 @@ class TaskAwaitingReport {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #timeoutTimer: NodeJS.Timeout | undefined;
   readonly #pending: PendingTask;
-  readonly #log: Logger;
+  readonly #log: CloudLog;
   readonly #heartbeatSeconds: number | undefined;
 
-  constructor(broker: TaskTokenBroker, invocation: TaskInvocation, log: Logger) {
+  constructor(stepFunctions: StepFunctionsEndpoint, invocation: TaskInvocation, log: CloudLog) {
     this.#log = log;
     this.outcome = new Promise((resolve, reject) => {
       this.#settle = (result) => ('output' in result ? resolve(result.output) : reject(result.error));
     });
     this.#heartbeatSeconds = invocation.state.HeartbeatSeconds;
-    this.#pending = broker.waitForTask(invocation.execution.taskToken, { onHeartbeat: () => this.#restartHeartbeatTimer() });
+    this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, { onHeartbeat: () => this.#restartHeartbeatTimer() });
     this.#pending.result.then(
       (output) => this.#finish({ output }),
       (error: Error) => this.#finish({ error }),

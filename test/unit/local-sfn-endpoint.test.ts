@@ -8,16 +8,16 @@ import {
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTaskTokenBroker, type TaskTokenBroker } from '../../infra/local/task-token-broker.ts';
+import { startStepFunctionsEndpoint, type StepFunctionsEndpoint } from '../../infra/local/stepfunctions/sfn-endpoint.ts';
 
-describe('local task token broker', () => {
-  let broker: TaskTokenBroker;
+describe('local task token stepFunctions', () => {
+  let stepFunctions: StepFunctionsEndpoint;
   let sfn: SFNClient;
 
   const stopped: string[] = [];
 
   beforeAll(async () => {
-    broker = await startTaskTokenBroker({
+    stepFunctions = await startStepFunctionsEndpoint({
       // Stands in for the execution registry: one running execution, whose task waits on 'token-of-running'.
       stopExecution: (executionArn, error, cause) => {
         if (!executionArn.endsWith(':running')) throw Object.assign(new Error(`no ${executionArn}`), { name: 'ExecutionDoesNotExist' });
@@ -27,7 +27,7 @@ describe('local task token broker', () => {
     });
     // The stock client, configured the way the worker's default-constructed one is by AWS_ENDPOINT_URL_SFN.
     sfn = new SFNClient({
-      endpoint: broker.endpoint,
+      endpoint: stepFunctions.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     });
@@ -35,11 +35,11 @@ describe('local task token broker', () => {
 
   afterAll(async () => {
     sfn.destroy();
-    await broker.stop();
+    await stepFunctions.stop();
   });
 
   it('resolves the waiting task with the output of SendTaskSuccess', async () => {
-    const pending = broker.waitForTask('token-success');
+    const pending = stepFunctions.waitForTask('token-success');
 
     await sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-success', output: JSON.stringify({ duration: 3.5 }) }));
 
@@ -47,7 +47,7 @@ describe('local task token broker', () => {
   });
 
   it('rejects the waiting task with the error as name and the cause as message on SendTaskFailure', async () => {
-    const pending = broker.waitForTask('token-failure');
+    const pending = stepFunctions.waitForTask('token-failure');
 
     await sfn.send(
       new SendTaskFailureCommand({ taskToken: 'token-failure', error: 'InputInvalidError', cause: 'no video stream' }),
@@ -58,7 +58,7 @@ describe('local task token broker', () => {
 
   it('passes each SendTaskHeartbeat to the waiting task', async () => {
     const onHeartbeat = vi.fn();
-    const pending = broker.waitForTask('token-heartbeat', { onHeartbeat });
+    const pending = stepFunctions.waitForTask('token-heartbeat', { onHeartbeat });
 
     await sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-heartbeat' }));
     await sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-heartbeat' }));
@@ -74,7 +74,7 @@ describe('local task token broker', () => {
   });
 
   it('refuses reports for a task that stopped waiting', async () => {
-    const pending = broker.waitForTask('token-cancelled');
+    const pending = stepFunctions.waitForTask('token-cancelled');
     pending.cancel();
 
     await expect(sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'token-cancelled' }))).rejects.toBeInstanceOf(
@@ -83,7 +83,7 @@ describe('local task token broker', () => {
   });
 
   it('accepts a token only once: a second SendTaskSuccess is refused', async () => {
-    const pending = broker.waitForTask('token-once');
+    const pending = stepFunctions.waitForTask('token-once');
     await sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-once', output: '"done"' }));
 
     await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-once', output: '"again"' }))).rejects.toBeInstanceOf(
@@ -93,7 +93,7 @@ describe('local task token broker', () => {
   });
 
   it('refuses an output that is not JSON and keeps the task waiting', async () => {
-    const pending = broker.waitForTask('token-bad-output');
+    const pending = stepFunctions.waitForTask('token-bad-output');
 
     await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: 'token-bad-output', output: 'not json' }))).rejects.toMatchObject({
       name: 'InvalidOutput',
@@ -103,7 +103,7 @@ describe('local task token broker', () => {
   });
 
   it('stops an execution on StopExecution, and its task token is refused from then on', async () => {
-    const pending = broker.waitForTask('token-of-running');
+    const pending = stepFunctions.waitForTask('token-of-running');
     const arn = 'arn:aws:states:us-east-1:000000000000:execution:vidp-pipeline:running';
 
     const answer = await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'VideoDeleted', cause: 'deleted' }));

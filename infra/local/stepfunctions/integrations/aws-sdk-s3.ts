@@ -1,6 +1,6 @@
 import * as s3Api from '@aws-sdk/client-s3';
-import { throughTheWire } from '../json.ts';
-import { parametersObject, taskError, type TaskIntegrations } from '../task-integrations.ts';
+import { throughTheWire } from '../../json.ts';
+import { parametersObject, taskError, type TaskIntegrations } from '../task-integration.ts';
 import { toTaskError, withoutMetadata, type AwsService } from './aws-service-error.ts';
 
 const S3: AwsService = { errorPrefix: 'S3', causeLabel: 'S3', exceptionClass: s3Api.S3ServiceException };

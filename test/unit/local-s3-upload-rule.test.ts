@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toObjectCreatedEvent } from '../../infra/local/event-bridge.ts';
-import type { S3NotificationRecord } from '../../infra/local/s3.ts';
+import { toObjectCreatedEvent } from '../../infra/local/events/s3-upload-rule.ts';
+import type { S3NotificationRecord } from '../../infra/local/s3/local-s3.ts';
 
 function record(overrides: Partial<S3NotificationRecord> = {}): S3NotificationRecord {
   return {

@@ -1,8 +1,11 @@
-/** Where the local cloud writes what it does: one readable line per call. */
-export type Logger = (line: string) => void;
+/**
+ * Where the local cloud itself says what it does: one readable line per call, for the person running it.
+ * Not the handlers' and the worker's structured JSON logger (functions/core): that one runs on AWS too.
+ */
+export type CloudLog = (line: string) => void;
 
 /** Lines on stderr (stdout stays free for what a command prints on purpose), prefixed with the local time. */
-export function createConsoleLogger(write: (text: string) => void = (text) => process.stderr.write(text)): Logger {
+export function createConsoleLog(write: (text: string) => void = (text) => process.stderr.write(text)): CloudLog {
   return (line) => write(`${timestamp(new Date())} ${line}\n`);
 }
 

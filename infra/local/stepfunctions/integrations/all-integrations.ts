@@ -1,13 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { LocalEcsRunner } from './ecs-runner.ts';
-import type { Handler } from './handler-modules.ts';
-import { awsSdkS3Integrations } from './integrations/aws-sdk-s3.ts';
-import { dynamoDbIntegrations } from './integrations/dynamodb.ts';
-import { eventBridgeIntegrations, type LocalEventBus } from './integrations/eventbridge.ts';
-import { lambdaInvokeIntegration } from './integrations/lambda.ts';
-import { LOCAL_LAMBDA_FUNCTIONS } from './local-resources.ts';
-import type { TaskIntegrations } from './task-integrations.ts';
+import type { LocalEcsRunner } from '../../ecs/task-runner.ts';
+import type { LocalEventBus } from '../../events/event-bus.ts';
+import type { Handler } from '../../lambda/handler-loader.ts';
+import { LOCAL_LAMBDA_FUNCTIONS } from '../../local-resources.ts';
+import type { TaskIntegrations } from '../task-integration.ts';
+import { awsSdkS3Integrations } from './aws-sdk-s3.ts';
+import { dynamoDbIntegrations } from './dynamodb.ts';
+import { eventBridgeIntegrations } from './eventbridge.ts';
+import { lambdaInvokeIntegration } from './lambda.ts';
 
 /** Every service integration the local cloud offers, by the Task resource ARN it serves. */
 export function createLocalIntegrations(deps: {

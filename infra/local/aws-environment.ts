@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { repoPath } from './handler-modules.ts';
+import { repoPath } from './lambda/handler-loader.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
 
 function packageVersion(): string {

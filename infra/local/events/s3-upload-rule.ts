@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { isSourceUploadKey } from '../../functions/core/keys.ts';
-import type { JsonValue } from './json.ts';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './local-resources.ts';
-import type { Logger } from './logger.ts';
-import type { ObjectWriteOperation, S3NotificationRecord } from './s3.ts';
+import { isSourceUploadKey } from '../../../functions/core/keys.ts';
+import type { JsonValue } from '../json.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-resources.ts';
+import type { CloudLog } from '../cloud-log.ts';
+import type { ObjectWriteOperation, S3NotificationRecord } from '../s3/local-s3.ts';
 
 /** The EventBridge event S3 sends for a new object (the bucket has EventBridge notifications on). */
 export interface ObjectCreatedEvent {
@@ -71,7 +71,7 @@ export function connectUploadsToWorkflow(options: {
   s3: { onNotification(listener: (record: S3NotificationRecord) => void): void };
   bucket: string;
   startExecution: (input: JsonValue) => string;
-  logger: Logger;
+  logger: CloudLog;
   /** Completes an event whose record lacks the ETag (s3rver's CopyObject notifications carry none). */
   lookUpEtag?: (key: string) => Promise<string | undefined>;
 }): void {

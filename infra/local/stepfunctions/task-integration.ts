@@ -1,4 +1,4 @@
-import type { JsonValue } from './json.ts';
+import type { JsonValue } from '../json.ts';
 
 /**
  * Local equivalents of the service integrations a Task state's `Resource` names. Each one really does the work

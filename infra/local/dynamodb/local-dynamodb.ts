@@ -9,8 +9,8 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { VIDEOS_TABLE_DEFINITION } from '../resources.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
+import { VIDEOS_TABLE_DEFINITION } from '../../resources.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local-resources.ts';
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const { partitionKey, globalSecondaryIndexes, projection, billingMode } = VIDEOS_TABLE_DEFINITION;

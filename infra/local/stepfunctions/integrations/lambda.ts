@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Handler } from '../handler-modules.ts';
-import { throughTheWire } from '../json.ts';
-import { createLambdaContext } from '../lambda-context.ts';
-import { parametersObject, taskError, type TaskIntegrations } from '../task-integrations.ts';
+import type { Handler } from '../../lambda/handler-loader.ts';
+import { throughTheWire } from '../../json.ts';
+import { createLambdaContext } from '../../lambda/context.ts';
+import { parametersObject, taskError, type TaskIntegrations } from '../task-integration.ts';
 
 /** Locally every workflow function gets Step Functions' default Task timeout of aws-local-stepfunctions. */
 const FUNCTION_TIMEOUT_MS = 60_000;
