@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { repoPath } from './lambda/handler-loader.ts';
+import { PACKAGE_VERSION } from '../shared/repository.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
-}
 
 export interface LocalEndpoints {
   s3: string;
@@ -23,7 +18,7 @@ export function localAwsEnvironment(endpoints: LocalEndpoints): Record<string, s
     MEDIA_BUCKET: endpoints.bucket,
     // A fresh key per start: list cursors from an earlier run are refused, as after a key rotation on AWS.
     CURSOR_SECRET: randomBytes(32).toString('hex'),
-    VIDP_VERSION: packageVersion(),
+    VIDP_VERSION: PACKAGE_VERSION,
     VIDEOS_TABLE: endpoints.table,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

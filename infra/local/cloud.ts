@@ -2,16 +2,19 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { REPO_ROOT } from '../shared/repository.ts';
+import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
+import { startGateway } from './apigateway/http-gateway.ts';
+import { applyToProcessEnv, localAwsEnvironment } from './aws-environment.ts';
+import { createConsoleLog, type CloudLog } from './cloud-log.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { createLocalEcsRunner } from './ecs/task-runner.ts';
-import { applyToProcessEnv, localAwsEnvironment } from './aws-environment.ts';
-import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
-import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
-import { startGateway } from './apigateway/http-gateway.ts';
-import { createHandlerLoader, REPO_ROOT } from './lambda/handler-loader.ts';
+import { bundleWorker } from './ecs/worker-bundle.ts';
 import { LocalEventBus } from './events/event-bus.ts';
+import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
+import { startScheduler } from './events/scheduler.ts';
 import { createLambdaContext } from './lambda/context.ts';
-import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
+import { createHandlerLoader } from './lambda/handler-loader.ts';
 import {
   CLEANUP_FUNCTION_MODULE,
   LOCAL_BUCKET,
@@ -20,14 +23,12 @@ import {
   LOCAL_TABLE,
   STATE_MACHINE_ARN,
   TRANSCODE_TASK_DEFINITION_ARN,
-  WORKER_CONTAINER_NAME,
 } from './local-resources.ts';
-import { createConsoleLog, type CloudLog } from './cloud-log.ts';
-import { startLocalS3 } from './s3/local-s3.ts';
 import type { S3FaultRule } from './s3/fault-injection.ts';
-import { startScheduler } from './events/scheduler.ts';
+import { startLocalS3 } from './s3/local-s3.ts';
+import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
+import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
 import { startStepFunctionsEndpoint } from './stepfunctions/sfn-endpoint.ts';
-import { bundleWorker } from './ecs/worker-bundle.ts';
 import { createWorkflow, loadPipelineDefinition, type RetryIntervalOverrides } from './stepfunctions/state-machine.ts';
 
 export interface LocalCloudOptions {

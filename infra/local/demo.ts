@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { ApiError, createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
 import type { ExecutionRecord } from './stepfunctions/execution-registry.ts';
-import { REPO_ROOT } from './lambda/handler-loader.ts';
+import { REPO_ROOT } from '../shared/repository.ts';
 import { summarizeMedia, topLevelBoxes, saveFrame, type MediaSummary } from '../dev-kit/media-inspect.ts';
 import { makeSampleClip, sampleCues, writeSrt } from '../dev-kit/sample-media.ts';
 

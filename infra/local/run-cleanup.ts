@@ -9,7 +9,7 @@ import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { applyToProcessEnv, localAwsEnvironment } from './aws-environment.ts';
-import { repoPath } from './lambda/handler-loader.ts';
+import { repoPath } from '../shared/repository.ts';
 import { createLambdaContext } from './lambda/context.ts';
 import { CLEANUP_FUNCTION_MODULE } from './local-resources.ts';
 import { scheduledEvent } from './events/scheduler.ts';

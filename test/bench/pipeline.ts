@@ -20,7 +20,7 @@ import { buildTranscodeArgs, displayDimensions, fitWithinBox, parseProbe } from 
 import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
-import { REPO_ROOT } from '../../infra/local/lambda/handler-loader.ts';
+import { REPO_ROOT } from '../../infra/shared/repository.ts';
 import { makeSampleClip, sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);

@@ -4,9 +4,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../functions/api/routes.ts';
 import { SOURCE_UPLOAD_KEY_WILDCARD } from '../../functions/core/keys.ts';
-import { VIDEOS_TABLE_DEFINITION } from '../../infra/resources.ts';
-import { WORKER_CONTAINER_NAME } from '../../infra/local/local-resources.ts';
-import { functionEntryExists, PIPELINE_DEFINITION_FILE } from '../../infra/aws/repo-paths.ts';
+import { functionEntryExists, PIPELINE_DEFINITION_FILE } from '../../infra/shared/repository.ts';
+import { VIDEOS_TABLE_DEFINITION, WORKER_CONTAINER_NAME } from '../../infra/shared/resources.ts';
 import {
   actionsOf,
   findingsOf,

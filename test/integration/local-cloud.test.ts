@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -15,12 +14,12 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
-import { repoPath } from '../../infra/local/lambda/handler-loader.ts';
 import { LocalEventBus } from '../../infra/local/events/event-bus.ts';
 import { createLocalIntegrations } from '../../infra/local/stepfunctions/integrations/all-integrations.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SUBSTITUTIONS } from '../../infra/local/local-resources.ts';
-import { integrationFor, taskStatesOf } from '../../infra/local/stepfunctions/task-integration.ts';
-import { loadPipelineDefinition, PIPELINE_ASL_PATH, placeholdersIn } from '../../infra/local/stepfunctions/state-machine.ts';
+import { integrationFor } from '../../infra/local/stepfunctions/task-integration.ts';
+import { loadPipelineDefinition } from '../../infra/local/stepfunctions/state-machine.ts';
+import { placeholdersIn, readPipelineDefinition, taskStatesOf } from '../../infra/shared/pipeline-definition.ts';
 
 describe('local cloud', () => {
   let cloud: LocalCloud;
@@ -102,7 +101,7 @@ describe('local cloud', () => {
 
   describe('the workflow definition', () => {
     it('has a local value for every placeholder of the ASL', () => {
-      const placeholders = placeholdersIn(readFileSync(repoPath(PIPELINE_ASL_PATH), 'utf8'));
+      const placeholders = placeholdersIn(readPipelineDefinition());
 
       expect(placeholders.length).toBeGreaterThan(0);
       expect(placeholders.filter((name) => !(name in LOCAL_SUBSTITUTIONS))).toEqual([]);
@@ -120,7 +119,7 @@ describe('local cloud', () => {
       const tasks = taskStatesOf(loadPipelineDefinition());
 
       expect(tasks.length).toBeGreaterThan(0);
-      expect(tasks.filter(({ state }) => integrationFor(integrations, state.Resource) === undefined)).toEqual([]);
+      expect(tasks.filter((task) => integrationFor(integrations, task.resource) === undefined)).toEqual([]);
     });
   });
 

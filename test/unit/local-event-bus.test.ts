@@ -4,8 +4,7 @@ import { eventBridgeIntegrations } from '../../infra/local/stepfunctions/integra
 import type { TaskInvocation } from '../../infra/local/stepfunctions/task-integration.ts';
 
 const invocation: TaskInvocation = {
-  stateName: 'PublishVideoSaved',
-  state: { Type: 'Task', Resource: 'arn:aws:states:::events:putEvents' },
+  task: { name: 'PublishVideoSaved', resource: 'arn:aws:states:::events:putEvents', parameters: {} },
   execution: { name: 'e1', taskToken: 't1' },
 };
 

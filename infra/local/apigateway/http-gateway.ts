@@ -2,23 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { API_BASE_PATH, API_ROUTES, type RouteBinding } from '../../../functions/api/routes.ts';
+import { functionModule } from '../../shared/repository.ts';
+import { API_CORS_PREFLIGHT } from '../../shared/resources.ts';
+import type { CloudLog } from '../cloud-log.ts';
+import { createLambdaContext } from '../lambda/context.ts';
+import { HandlerUnavailableError, type Handler } from '../lambda/handler-loader.ts';
 import { fromProxyResult, MalformedProxyResponseError, toProxyEvent } from './proxy-event.ts';
 import { createRouter } from './routing.ts';
-import { HandlerUnavailableError, type Handler } from '../lambda/handler-loader.ts';
-import { createLambdaContext } from '../lambda/context.ts';
-import type { CloudLog } from '../cloud-log.ts';
 
 /** API Gateway's payload limit for REST APIs. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** API Gateway's integration timeout: a handler that takes longer gets the client a 504. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
-
-/** The API's CORS preflight answers, as the CDK RestApi's defaultCorsPreflightOptions configure them. */
-export const API_CORS_PREFLIGHT = {
-  allowHeaders: ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent'],
-  maxAgeSeconds: 600,
-  statusCode: 204,
-} as const;
 
 /** What the gateway serves outside the API, for people and tests looking at the local cloud. */
 export interface LocalEndpointsProvider {
@@ -88,7 +83,7 @@ export async function startGateway(options: {
       requestId,
       receivedAt,
     });
-    const modulePath = `functions/api/${match.route.handler}.ts`;
+    const modulePath = functionModule('api', match.route.handler);
     const context = createLambdaContext({ functionName: `vidp-api-${match.route.handler}`, requestId, timeoutMs: INTEGRATION_TIMEOUT_MS });
     try {
       const handler = await options.loadHandler(modulePath);

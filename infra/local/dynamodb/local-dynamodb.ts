@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -9,7 +9,7 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { VIDEOS_TABLE_DEFINITION } from '../../resources.ts';
+import { VIDEOS_TABLE_DEFINITION } from '../../shared/resources.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local-resources.ts';
 
 export function createTableInput(tableName: string): CreateTableCommandInput {

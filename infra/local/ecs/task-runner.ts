@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { JsonValue } from '../json.ts';
 import type { CloudLog } from '../cloud-log.ts';
-import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
+import type { JsonValue } from '../json.ts';
 import type { PendingTask, StepFunctionsEndpoint } from '../stepfunctions/sfn-endpoint.ts';
+import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
 
 /** What the CDK task definition declares for the container, locally: the command that runs the image's entry. */
 export interface LocalTaskDefinition {
@@ -48,7 +48,7 @@ export function createLocalEcsRunner(options: {
   const running = new Set<ChildProcess>();
 
   async function runTaskAndWaitForTaskToken(parameters: JsonValue, invocation: TaskInvocation): Promise<JsonValue> {
-    const request = parametersObject(parameters, invocation.stateName);
+    const request = parametersObject(parameters, invocation.task.name);
     const taskDefinition = options.taskDefinitions[String(request.TaskDefinition)];
     if (taskDefinition === undefined) {
       throw taskError('ECS.ClientException', `Unable to find task definition ${String(request.TaskDefinition)}`);
@@ -124,14 +124,14 @@ class TaskAwaitingReport {
     this.outcome = new Promise((resolve, reject) => {
       this.#settle = (result) => ('output' in result ? resolve(result.output) : reject(result.error));
     });
-    this.#heartbeatSeconds = invocation.state.HeartbeatSeconds;
+    this.#heartbeatSeconds = invocation.task.heartbeatSeconds;
     this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, { onHeartbeat: () => this.#restartHeartbeatTimer() });
     this.#pending.result.then(
       (output) => this.#finish({ output }),
       (error: Error) => this.#finish({ error }),
     );
     this.#restartHeartbeatTimer();
-    const timeoutSeconds = invocation.state.TimeoutSeconds;
+    const timeoutSeconds = invocation.task.timeoutSeconds;
     if (timeoutSeconds !== undefined) {
       this.#timeoutTimer = setTimeout(() => {
         log(`still running after TimeoutSeconds (${timeoutSeconds} s): stopping the task`);

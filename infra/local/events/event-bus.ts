@@ -1,5 +1,5 @@
-import type { JsonValue } from '../json.ts';
 import type { CloudLog } from '../cloud-log.ts';
+import type { JsonValue } from '../json.ts';
 
 /** An event as EventBridge delivers it to a rule's target (the envelope PutEvents builds around an entry). */
 export interface PublishedEvent {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isSourceUploadKey } from '../../../functions/core/keys.ts';
+import type { CloudLog } from '../cloud-log.ts';
 import type { JsonValue } from '../json.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-resources.ts';
-import type { CloudLog } from '../cloud-log.ts';
 import type { ObjectWriteOperation, S3NotificationRecord } from '../s3/local-s3.ts';
 
 /** The EventBridge event S3 sends for a new object (the bucket has EventBridge notifications on). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { CloudLog } from '../cloud-log.ts';
 import type { JsonValue } from '../json.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-resources.ts';
-import type { CloudLog } from '../cloud-log.ts';
 
 /** A rule of the local EventBridge scheduler: call `run` every `everyMs`, like `rate(…)` on AWS. */
 export interface LocalSchedule {

@@ -1,12 +1,6 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-/** The repository root, from which handler, worker and ASL paths are given. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export function repoPath(relativePath: string): string {
-  return fileURLToPath(new URL(relativePath, pathToFileURL(REPO_ROOT)));
-}
+import { pathToFileURL } from 'node:url';
+import { repoPath } from '../../shared/repository.ts';
 
 export type Handler = (event: unknown, context: unknown) => unknown;
 

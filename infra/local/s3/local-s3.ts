@@ -3,9 +3,9 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { MEDIA_BUCKET_CORS_RULES } from '../../shared/resources.ts';
 import type { CloudLog } from '../cloud-log.ts';
 import { createS3FaultInjector, type S3FaultRule } from './fault-injection.ts';
-import { MEDIA_BUCKET_CORS_RULES } from '../../resources.ts';
 import { multipartListingMiddleware } from './multipart-listing.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
 

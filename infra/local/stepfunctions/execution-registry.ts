@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { JsonValue } from '../json.ts';
 import type { CloudLog } from '../cloud-log.ts';
+import type { JsonValue } from '../json.ts';
 import { executionArn, STATE_MACHINE_ARN, STATE_MACHINE_NAME, STATE_MACHINE_ROLE_ARN } from '../local-resources.ts';
 import type { ExecutionContext, Workflow, WorkflowRun } from './state-machine.ts';
 

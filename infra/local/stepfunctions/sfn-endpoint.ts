@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readJsonBody, type JsonValue } from '../json.ts';
 import type { CloudLog } from '../cloud-log.ts';
+import { readJsonBody, type JsonValue } from '../json.ts';
 
 /**
  * The part of the Step Functions API vidp's code calls, in the AWS JSON 1.0 protocol the SDK's SFNClient

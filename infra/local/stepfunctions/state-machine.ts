@@ -1,33 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { repoPath } from '../lambda/handler-loader.ts';
+import { readPipelineDefinition, substitutePlaceholders } from '../../shared/pipeline-definition.ts';
 import type { JsonValue } from '../json.ts';
 import { LOCAL_SUBSTITUTIONS } from '../local-resources.ts';
 import { assertEveryTaskIsIntegrated, taskHandlersFor, type TaskIntegrations } from './task-integration.ts';
 
-/** The single definition of the pipeline, deployed by CDK and run here. */
-export const PIPELINE_ASL_PATH = 'statemachine/pipeline.asl.json';
-
-const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
-
-/** The `${Name}` placeholders of a definition, each once, in order of appearance. */
-export function placeholdersIn(text: string): string[] {
-  return [...new Set([...text.matchAll(PLACEHOLDER)].map((match) => match[1]!))];
-}
-
-/**
- * Replaces `${Name}` placeholders as CloudFormation's definitionSubstitutions do (plain text). Throws naming
- * every placeholder without a value: a definition with a literal `${…}` left in it would only fail mid-run.
- */
-export function substitutePlaceholders(text: string, values: Readonly<Record<string, string>>): string {
-  const unfilled = placeholdersIn(text).filter((name) => !Object.hasOwn(values, name));
-  if (unfilled.length > 0) throw new Error(`No value for placeholder(s): ${unfilled.map((name) => `\${${name}}`).join(', ')}`);
-  return text.replace(PLACEHOLDER, (_placeholder, name: string) => values[name]!);
-}
-
+/** statemachine/pipeline.asl.json, the definition CDK deploys, with the local values in its placeholders. */
 export function loadPipelineDefinition(substitutions: Readonly<Record<string, string>> = LOCAL_SUBSTITUTIONS): StateMachineDefinition {
-  const text = readFileSync(repoPath(PIPELINE_ASL_PATH), 'utf8');
-  return JSON.parse(substitutePlaceholders(text, substitutions)) as StateMachineDefinition;
+  const filled = substitutePlaceholders(readPipelineDefinition(), substitutions, 'the local cloud (infra/local/local-resources.ts)');
+  return JSON.parse(filled) as StateMachineDefinition;
 }
 
 /** The context object of one execution; aws-local-stepfunctions has no notion of it, so it is passed per run. */

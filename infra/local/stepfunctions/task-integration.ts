@@ -1,3 +1,4 @@
+import { taskStatesOf, type AslTaskState } from '../../shared/pipeline-definition.ts';
 import type { JsonValue } from '../json.ts';
 
 /**
@@ -5,16 +6,9 @@ import type { JsonValue } from '../json.ts';
  * (DynamoDB call, Lambda handler, S3 call, worker process) and answers, or fails, the way the AWS integration
  * does: the same response shape, and errors named as Step Functions names them, so Retry/Catch behave alike.
  */
-export interface TaskStateDefinition {
-  Type: 'Task';
-  Resource: string;
-  HeartbeatSeconds?: number;
-  TimeoutSeconds?: number;
-}
-
 export interface TaskInvocation {
-  stateName: string;
-  state: TaskStateDefinition;
+  /** The Task state being run, as the definition declares it. */
+  task: AslTaskState;
   execution: { name: string; taskToken: string };
 }
 
@@ -33,47 +27,26 @@ export function integrationFor(integrations: TaskIntegrations, resource: string)
   return sdkService ? integrations[`${sdkService[1]}*`] : undefined;
 }
 
-/** A state machine, or a Parallel branch / Map iterator inside one. */
-export interface StatesContainer {
-  States: Record<string, { Type: string }>;
-}
-
-interface NestingState {
-  Branches?: StatesContainer[];
-  Iterator?: StatesContainer;
-  ItemProcessor?: StatesContainer;
-}
-
-/** Every Task state of a definition, including those inside Parallel branches and Map iterators. */
-export function taskStatesOf(definition: StatesContainer): { stateName: string; state: TaskStateDefinition }[] {
-  return Object.entries(definition.States).flatMap(([stateName, state]) => {
-    if (state.Type === 'Task') return [{ stateName, state: state as unknown as TaskStateDefinition }];
-    const { Branches = [], Iterator, ItemProcessor } = state as NestingState;
-    const nested = [...Branches, ...[Iterator, ItemProcessor].filter((machine) => machine !== undefined)];
-    return nested.flatMap(taskStatesOf);
-  });
-}
-
 /** Fails at start, naming every Task whose resource has no local integration: better than mid-execution. */
-export function assertEveryTaskIsIntegrated(definition: StatesContainer, integrations: TaskIntegrations): void {
-  const missing = taskStatesOf(definition).filter(({ state }) => integrationFor(integrations, state.Resource) === undefined);
+export function assertEveryTaskIsIntegrated(definition: object, integrations: TaskIntegrations): void {
+  const missing = taskStatesOf(definition).filter((task) => integrationFor(integrations, task.resource) === undefined);
   if (missing.length > 0) {
-    const list = missing.map(({ stateName, state }) => `${stateName} (${state.Resource})`).join(', ');
+    const list = missing.map((task) => `${task.name} (${task.resource})`).join(', ');
     throw new Error(`No local integration for the resource of Task state(s): ${list}`);
   }
 }
 
 /** aws-local-stepfunctions overrides Tasks by state name: one handler per Task state, bound to its execution. */
 export function taskHandlersFor(
-  definition: StatesContainer,
+  definition: object,
   integrations: TaskIntegrations,
   execution: TaskInvocation['execution'],
 ): Record<string, (parameters: JsonValue) => Promise<JsonValue>> {
   return Object.fromEntries(
-    taskStatesOf(definition).map(({ stateName, state }) => {
-      const integration = integrationFor(integrations, state.Resource);
-      if (integration === undefined) throw new Error(`No local integration for ${state.Resource}`);
-      return [stateName, (parameters: JsonValue) => integration(parameters, { stateName, state, execution })];
+    taskStatesOf(definition).map((task) => {
+      const integration = integrationFor(integrations, task.resource);
+      if (integration === undefined) throw new Error(`No local integration for ${task.resource}`);
+      return [task.name, (parameters: JsonValue) => integration(parameters, { task, execution })];
     }),
   );
 }

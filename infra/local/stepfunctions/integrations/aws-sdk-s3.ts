@@ -13,13 +13,13 @@ type AnyCommand = new (input: unknown) => s3Api.DeleteObjectCommand;
  */
 export function awsSdkS3Integrations(client: s3Api.S3Client): TaskIntegrations {
   return {
-    'arn:aws:states:::aws-sdk:s3:*': async (parameters, { stateName, state }) => {
-      const action = state.Resource.slice(state.Resource.lastIndexOf(':') + 1);
+    'arn:aws:states:::aws-sdk:s3:*': async (parameters, { task }) => {
+      const action = task.resource.slice(task.resource.lastIndexOf(':') + 1);
       const commandName = `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`;
       const Command = (s3Api as unknown as Record<string, AnyCommand | undefined>)[commandName];
-      if (typeof Command !== 'function') throw taskError('States.Runtime', `S3 has no action ${action} (${state.Resource})`);
+      if (typeof Command !== 'function') throw taskError('States.Runtime', `S3 has no action ${action} (${task.resource})`);
       try {
-        const output = withoutMetadata(await client.send(new Command(parametersObject(parameters, stateName))));
+        const output = withoutMetadata(await client.send(new Command(parametersObject(parameters, task.name))));
         // GetObject's Body is a stream; the integration returns it as text.
         const body = output.Body as { transformToString?: () => Promise<string> } | undefined;
         if (body?.transformToString) output.Body = await body.transformToString();

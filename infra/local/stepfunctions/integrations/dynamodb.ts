@@ -30,8 +30,8 @@ export function dynamoDbIntegrations(client: DynamoDBClient): TaskIntegrations {
   return Object.fromEntries(
     Object.entries(COMMANDS).map(([action, Command]) => [
       `arn:aws:states:::dynamodb:${action}`,
-      async (parameters, { stateName }) => {
-        const input = parametersObject(parameters, stateName);
+      async (parameters, { task }) => {
+        const input = parametersObject(parameters, task.name);
         try {
           const output = await client.send(new Command(input));
           return throughTheWire(withoutMetadata(output));

@@ -19,8 +19,8 @@ interface PutEventsEntry {
  */
 export function eventBridgeIntegrations(bus: LocalEventBus): TaskIntegrations {
   return {
-    'arn:aws:states:::events:putEvents': async (parameters, { stateName }) => {
-      const { Entries } = parametersObject(parameters, stateName);
+    'arn:aws:states:::events:putEvents': async (parameters, { task }) => {
+      const { Entries } = parametersObject(parameters, task.name);
       if (!Array.isArray(Entries) || Entries.length === 0 || Entries.length > 10) {
         throw taskError('EventBridge.ValidationException', 'Entries must hold 1 to 10 events');
       }

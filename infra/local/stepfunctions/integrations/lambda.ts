@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Handler } from '../../lambda/handler-loader.ts';
 import { throughTheWire } from '../../json.ts';
 import { createLambdaContext } from '../../lambda/context.ts';
+import type { Handler } from '../../lambda/handler-loader.ts';
 import { parametersObject, taskError, type TaskIntegrations } from '../task-integration.ts';
 
 /** Locally every workflow function gets Step Functions' default Task timeout of aws-local-stepfunctions. */
@@ -25,8 +25,8 @@ export function lambdaInvokeIntegration(options: {
   }
 
   return {
-    'arn:aws:states:::lambda:invoke': async (parameters, { stateName }) => {
-      const { FunctionName, Payload } = parametersObject(parameters, stateName);
+    'arn:aws:states:::lambda:invoke': async (parameters, { task }) => {
+      const { FunctionName, Payload } = parametersObject(parameters, task.name);
       const modulePath = typeof FunctionName === 'string' ? modulesByName.get(FunctionName) : undefined;
       if (modulePath === undefined) {
         throw taskError('Lambda.ResourceNotFoundException', `Function not found: ${String(FunctionName)}`);

@@ -1,8 +1,9 @@
-import { VIDEO_INDEXES } from '../functions/core/video-repository.ts';
+import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
 
 /*
  * What the local cloud (infra/local) and the CDK app (infra/aws) both build, as plain data in a module of its
- * own: the CDK app reads it without loading the local stand-ins (s3rver, dynalite) on every synth.
+ * own: the CDK app reads it without loading the emulator (s3rver, dynalite) on every synth, and the emulator
+ * builds exactly what gets deployed.
  */
 
 /**
@@ -37,3 +38,16 @@ export const MEDIA_BUCKET_CORS_RULES = [
     maxAgeSeconds: 3000,
   },
 ] as const;
+
+/**
+ * The API's CORS preflight answers: the CDK RestApi's defaultCorsPreflightOptions, and what the local gateway
+ * answers an OPTIONS request with.
+ */
+export const API_CORS_PREFLIGHT = {
+  allowHeaders: ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent'],
+  maxAgeSeconds: 600,
+  statusCode: 204,
+} as const;
+
+/** The worker's container in the transcode task definition: the ASL's ContainerOverrides name it. */
+export const WORKER_CONTAINER_NAME = 'ffmpeg-worker';
