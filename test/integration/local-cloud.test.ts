@@ -267,9 +267,24 @@ describe('local cloud', () => {
     });
   });
 
-  it('logs each state transition of an execution', () => {
-    expect(log.some((line) => /\[exec [0-9a-f]{8}\] ClaimJob ✗/.test(line))).toBe(true);
-    expect(log.some((line) => /\[exec [0-9a-f]{8}\] IgnoreDuplicateUpload ✓ \d+ ms/.test(line))).toBe(true);
+  it('logs each state transition of an execution', async () => {
+    const key = `uploads/${randomUUID()}/source.mp4`;
+
+    await s3.send(new PutObjectCommand({ Bucket: cloud.bucket, Key: key, Body: 'video' }));
+    const { name } = await executionFor(key);
+
+    const lines = log.filter((line) => line.startsWith(`[exec ${name.slice(0, 8)}] `));
+    expect(lines).toEqual([
+      expect.stringMatching(/ started for uploads\/.+\/source\.mp4$/),
+      expect.stringMatching(/ → ReadUploadEvent$/),
+      expect.stringMatching(/ ReadUploadEvent ✓ \d+ ms$/),
+      expect.stringMatching(/ → ClaimJob$/),
+      expect.stringMatching(/ ClaimJob ✗ \d+ ms — DynamoDB\.ConditionalCheckFailedException: /),
+      expect.stringMatching(/ ClaimJob caught → IgnoreDuplicateUpload$/),
+      expect.stringMatching(/ → IgnoreDuplicateUpload$/),
+      expect.stringMatching(/ IgnoreDuplicateUpload ✓ \d+ ms$/),
+      expect.stringMatching(/ SUCCEEDED in \d+ ms$/),
+    ]);
   });
 });
 
