@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -9,6 +8,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { API_ROUTES } from '../../functions/api/routes.ts';
+import { pipelineFunctionsOf, readPipelineDefinition } from '../shared/pipeline-definition.ts';
+import { functionEntry, functionEntryExists, PACKAGE_VERSION, type FunctionGroup } from '../shared/repository.ts';
 import { Operations } from './constructs/operations.ts';
 import { PipelineWorkflow } from './constructs/pipeline-workflow.ts';
 import { TranscodeWorker } from './constructs/transcode-worker.ts';
@@ -24,8 +25,6 @@ import {
   type FunctionSpec,
   type GrantTargets,
 } from './function-specs.ts';
-import { functionEntry, functionEntryExists, repoPath } from './repo-paths.ts';
-import { placeholdersIn, readPipelineDefinition } from './workflow/asl.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
@@ -95,12 +94,9 @@ export class StatelessStack extends Stack {
       logRemovalPolicy,
     });
 
-    // The ASL names each Lambda task `${PascalNameFunctionArn}`: functions/pipeline/{kebab-name}.ts serves it.
     const taskFunctions: Record<string, IFunction> = {};
-    for (const placeholder of placeholdersIn(readPipelineDefinition())) {
-      const name = /^(\w+)FunctionArn$/.exec(placeholder)?.[1];
-      if (name === undefined) continue;
-      taskFunctions[placeholder] = this.addFunction('pipeline', kebabCase(name), PIPELINE_FUNCTIONS);
+    for (const { placeholder, name } of pipelineFunctionsOf(readPipelineDefinition())) {
+      taskFunctions[placeholder] = this.addFunction('pipeline', name, PIPELINE_FUNCTIONS);
     }
 
     this.workflow = new PipelineWorkflow(this, 'Pipeline', {
@@ -175,7 +171,7 @@ export class StatelessStack extends Stack {
 
   /** A VidpFunction for functions/{group}/{name}.ts with the environment every handler parses and its grants. */
   private addFunction(
-    group: 'api' | 'pipeline' | 'maintenance',
+    group: FunctionGroup,
     name: string,
     registry: Readonly<Record<string, FunctionSpec>>,
   ): VidpFunction {
@@ -228,12 +224,6 @@ export class StatelessStack extends Stack {
     }
     return this.cursorSecret.secretValue.unsafeUnwrap();
   }
-}
-
-const PACKAGE_VERSION = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
-
-function kebabCase(pascal: string): string {
-  return pascal.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
 }
 
 function pascalCase(kebab: string): string {

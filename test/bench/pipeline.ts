@@ -19,10 +19,10 @@ import { promisify } from 'node:util';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
 import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
-import { REPO_ROOT } from '../../infra/local/handler-modules.ts';
-import { makeSampleClip, sampleCues, writeSrt } from '../../infra/local/sample-media.ts';
+import { REPO_ROOT } from '../../infra/shared/repository.ts';
+import { makeSampleClip, sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);
 const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { permissionsForTasks, UnmappedTaskError, type TaskTargets } from '../../infra/aws/workflow/asl-permissions.ts';
-import { placeholdersIn, readPipelineDefinition, substitutionsFor, taskStatesOf } from '../../infra/aws/workflow/asl.ts';
+import { placeholdersIn, readPipelineDefinition, taskStatesOf } from '../../infra/shared/pipeline-definition.ts';
 
 /** How the state machine role follows the ASL: derived Task by Task, and refused for a Task it cannot read. */
 const TARGETS: TaskTargets = {
@@ -130,15 +130,5 @@ describe('permissionsForTasks', () => {
     const covered = permissionsForTasks(tasks, targets).flatMap((permission) => permission.states);
 
     expect(new Set(covered)).toEqual(new Set(tasks.map((task) => task.name)));
-  });
-});
-
-describe('substitutionsFor', () => {
-  it('passes only the placeholders the definition uses', () => {
-    expect(substitutionsFor('{"A": "${Used}"}', { Used: 'u', Unused: 'x' })).toEqual({ Used: 'u' });
-  });
-
-  it('fails naming a placeholder the stack cannot fill', () => {
-    expect(() => substitutionsFor('{"A": "${Used}", "B": "${NewThing}"}', { Used: 'u' })).toThrow(/\$\{NewThing\}/);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { repoPath } from '../../infra/aws/repo-paths.ts';
+import { repoPath } from '../../infra/shared/repository.ts';
 import { addVidpStacks, type VidpStacks } from '../../infra/aws/vidp-app.ts';
 
 /**

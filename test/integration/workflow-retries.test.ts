@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { waitForFinalStatus } from '../../infra/local/api-client.ts';
+import { waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import {
   expectCleanEnd,
   faultyFfmpeg,

@@ -7,11 +7,11 @@ import { HeadObjectCommand, ListObjectsV2Command, NotFound, S3Client } from '@aw
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import type { PublicVideo } from '../../functions/core/video.ts';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.ts';
-import type { ExecutionRecord } from '../../infra/local/execution-registry.ts';
+import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
-import { makeSampleClip } from '../../infra/local/sample-media.ts';
+import { makeSampleClip } from '../../infra/dev-kit/sample-media.ts';
 
 /**
  * What the workflow tests share: a local cloud with no waits between retries, a browser-like client, and

@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FlowLogDestination, FlowLogTrafficType, Peer, Port, SecurityGroup, SubnetType, Vpc, type ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
@@ -13,14 +14,13 @@ import {
 } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/core/keys.ts';
-import { WORKER_CONTAINER_NAME } from '../../local/local-resources.ts';
+import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
+import { WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
-import { REPO_ROOT, WORKER_DOCKERFILE } from '../repo-paths.ts';
 
 /**
  * Fargate Linux/ARM64 on-demand prices in us-east-1 (20% below x86). Other regions differ by a few

@@ -18,7 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_BASE_PATH, type ApiRoute } from '../../../functions/api/routes.ts';
-import { API_CORS_PREFLIGHT } from '../../local/gateway.ts';
+import { API_CORS_PREFLIGHT } from '../../shared/resources.ts';
 import type { DeployConfig } from '../deploy-config.ts';
 
 export interface VideoApiProps {

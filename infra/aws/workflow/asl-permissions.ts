@@ -1,4 +1,4 @@
-import { type AslTaskState } from './asl.ts';
+import type { AslTaskState } from '../../shared/pipeline-definition.ts';
 
 /**
  * The IAM a state machine role needs, derived from the Task states of its definition rather than written
