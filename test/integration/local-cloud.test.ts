@@ -5,6 +5,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetBucketCorsCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -124,7 +125,7 @@ describe('local cloud', () => {
   });
 
   describe('uploads start the pipeline', () => {
-    it('starts an execution for a source video and ends it at IgnoreDuplicateUpload when no record waits for it', async () => {
+    it('starts an execution for a source video and, when no record waits for it (its video was deleted), removes the upload', async () => {
       const key = `uploads/${randomUUID()}/source.mp4`;
 
       await s3.send(new PutObjectCommand({ Bucket: cloud.bucket, Key: key, Body: 'not really a video' }));
@@ -140,12 +141,16 @@ describe('local cloud', () => {
       expect(execution.trace.filter((entry) => entry.type === 'StateEntered').map((entry) => entry.state)).toEqual([
         'ReadUploadEvent',
         'ClaimJob',
+        'FindUnclaimedRecord',
+        'IsUploadOrphaned',
+        'DeleteOrphanedUpload',
         'IgnoreDuplicateUpload',
       ]);
       expect(execution.trace).toContainEqual(
         expect.objectContaining({ type: 'StateFailed', state: 'ClaimJob', error: 'DynamoDB.ConditionalCheckFailedException' }),
       );
       expect(execution.trace.at(-1)).toMatchObject({ type: 'StateExited', state: 'IgnoreDuplicateUpload' });
+      await expect(s3.send(new HeadObjectCommand({ Bucket: cloud.bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
     });
 
     it('does not start an execution for the subtitles uploaded beside the video', async () => {
@@ -280,7 +285,13 @@ describe('local cloud', () => {
       expect.stringMatching(/ ReadUploadEvent ✓ \d+ ms$/),
       expect.stringMatching(/ → ClaimJob$/),
       expect.stringMatching(/ ClaimJob ✗ \d+ ms — DynamoDB\.ConditionalCheckFailedException: /),
-      expect.stringMatching(/ ClaimJob caught → IgnoreDuplicateUpload$/),
+      expect.stringMatching(/ ClaimJob caught → FindUnclaimedRecord$/),
+      expect.stringMatching(/ → FindUnclaimedRecord$/),
+      expect.stringMatching(/ FindUnclaimedRecord ✓ \d+ ms$/),
+      expect.stringMatching(/ → IsUploadOrphaned$/),
+      expect.stringMatching(/ IsUploadOrphaned ✓ \d+ ms$/),
+      expect.stringMatching(/ → DeleteOrphanedUpload$/),
+      expect.stringMatching(/ DeleteOrphanedUpload ✓ \d+ ms$/),
       expect.stringMatching(/ → IgnoreDuplicateUpload$/),
       expect.stringMatching(/ IgnoreDuplicateUpload ✓ \d+ ms$/),
       expect.stringMatching(/ SUCCEEDED in \d+ ms$/),
