@@ -11,6 +11,19 @@ export interface AwsService {
   causeLabel: string;
   /** The SDK's base class of this service's exceptions, e.g. DynamoDBServiceException. */
   exceptionClass: abstract new (...args: never[]) => ServiceExceptionLike;
+  /**
+   * Step Functions names a failure after the exception class of the Java SDK it runs on, not after the
+   * error code on the wire: each code that class name differs from, and the name of the service's base
+   * class that codes without a class of their own (ThrottlingException, ValidationException…) arrive as.
+   */
+  javaExceptionNames?: { renamed: Readonly<Record<string, string>>; modeled: ReadonlySet<string>; base: string };
+}
+
+/** The name after `<Service>.` in the Error Step Functions reports for an SDK error named `name`. */
+export function reportedExceptionName(name: string, service: AwsService): string {
+  const java = service.javaExceptionNames;
+  if (java === undefined) return name;
+  return java.renamed[name] ?? (java.modeled.has(name) ? name : java.base);
 }
 
 /**
@@ -24,7 +37,7 @@ export function toTaskError(error: unknown, service: AwsService): Error {
     const status = error.$metadata.httpStatusCode ?? 0;
     const requestId = error.$metadata.requestId ?? 'unknown';
     return taskError(
-      `${service.errorPrefix}.${error.name}`,
+      `${service.errorPrefix}.${reportedExceptionName(error.name, service)}`,
       `${error.message} (Service: ${service.causeLabel}; Status Code: ${status}; Error Code: ${error.name}; Request ID: ${requestId}; Proxy: null)`,
     );
   }

@@ -10,7 +10,28 @@ import { throughTheWire } from '../../json.ts';
 import { parametersObject, type TaskIntegrations } from '../task-integration.ts';
 import { toTaskError, withoutMetadata, type AwsService } from './aws-service-error.ts';
 
-const DYNAMODB: AwsService = { errorPrefix: 'DynamoDB', causeLabel: 'AmazonDynamoDBv2', exceptionClass: DynamoDBServiceException };
+export const DYNAMODB: AwsService = {
+  errorPrefix: 'DynamoDB',
+  causeLabel: 'AmazonDynamoDBv2',
+  exceptionClass: DynamoDBServiceException,
+  // The Java SDK's DynamoDB exception classes (AmazonDynamoDBException is their base).
+  javaExceptionNames: {
+    renamed: { InternalServerError: 'InternalServerErrorException', RequestLimitExceeded: 'RequestLimitExceededException' },
+    modeled: new Set([
+      'ConditionalCheckFailedException',
+      'ProvisionedThroughputExceededException',
+      'ResourceNotFoundException',
+      'ResourceInUseException',
+      'ItemCollectionSizeLimitExceededException',
+      'LimitExceededException',
+      'TransactionConflictException',
+      'TransactionCanceledException',
+      'TransactionInProgressException',
+      'IdempotentParameterMismatchException',
+    ]),
+    base: 'AmazonDynamoDBException',
+  },
+};
 
 /** Input types differ per action; what reaches a command is whatever the ASL wrote, checked by DynamoDB. */
 type ItemCommand = new (input: unknown) => UpdateItemCommand;
