@@ -1,3 +1,5 @@
+import type { ConfigSchema } from '../../functions/core/config.ts';
+import type { EnvironmentOf } from '../../functions/core/environment-contract.ts';
 import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -202,7 +204,7 @@ export class StatelessStack extends Stack {
       MAX_UPLOAD_BYTES: String(this.config.maxUploadBytes),
       ALLOWED_ORIGINS: this.config.allowedOrigins.join(','),
       VIDP_VERSION: PACKAGE_VERSION,
-    };
+    } satisfies EnvironmentOf<typeof ConfigSchema>;
   }
 
   /**

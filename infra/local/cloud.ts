@@ -5,7 +5,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../shared/repository.ts';
 import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 import { startGateway } from './apigateway/http-gateway.ts';
-import { applyToProcessEnv, localAwsEnvironment } from './aws-environment.ts';
+import { applyToProcessEnv, localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
 import { createConsoleLog, type CloudLog } from './cloud-log.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { createLocalEcsRunner } from './ecs/task-runner.ts';
@@ -118,7 +118,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         [TRANSCODE_TASK_DEFINITION_ARN]: {
           containerName: WORKER_CONTAINER_NAME,
           command: workerCommand,
-          environment: { ...awsEnvironment, AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, ...options.workerEnv },
+          // What the container gets on Fargate: the platform's variables and the task definition's (no
+          // Lambda configuration such as the cursor key); the job comes from ContainerOverrides.
+          environment: {
+            ...localPlatformEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, stepFunctions: stepFunctions.endpoint }),
+            ...(localWorkerTaskEnvironment({ bucket: s3.bucket, table: dynamodb.table }) as Record<string, string>),
+            ...options.workerEnv,
+          },
           logLabel: (environment) => environment.VIDEO_ID ?? 'task',
         },
       },

@@ -4,10 +4,8 @@ import { CrfSchema, RESOLUTION_PRESETS, ResolutionSchema, X264PresetSchema } fro
 import { FARGATE_PRICES } from './cost.ts';
 import type { TranscodeJob } from './job.ts';
 
-/** The worker's environment: the task definition sets the fixed part, the ASL's ContainerOverrides the job. */
-export const WorkerConfigSchema = z.object({
-  MEDIA_BUCKET: z.string().min(3),
-  VIDEOS_TABLE: z.string().min(1),
+/** The job, one per task: what the ASL's ContainerOverrides give the container on RunTask. */
+export const WorkerJobEnvironmentSchema = z.object({
   TASK_TOKEN: z.string().min(1),
   VIDEO_ID: z.string().min(1),
   SOURCE_KEY: z.string().min(1),
@@ -16,6 +14,12 @@ export const WorkerConfigSchema = z.object({
   // ECS environment values are strings; `z.coerce` would turn "" into 0, so parse digits explicitly.
   CRF: z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(CrfSchema),
   PRESET: X264PresetSchema,
+});
+
+/** The fixed part, the same for every job: what the task definition's container environment holds. */
+export const WorkerTaskEnvironmentSchema = z.object({
+  MEDIA_BUCKET: z.string().min(3),
+  VIDEOS_TABLE: z.string().min(1),
   FONTS_DIR: z.string().min(1).default('/usr/share/fonts/truetype/dejavu'),
   // Goes into libass' force_style, a comma-separated key=value list.
   FONT_NAME: z.string().regex(/^[^,=]+$/, 'must be a font family name').default('DejaVu Sans'),
@@ -38,6 +42,9 @@ export const WorkerConfigSchema = z.object({
   FARGATE_VCPU_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.vcpuHourUsd),
   FARGATE_GB_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.gbHourUsd),
 });
+
+/** The worker's environment: the task definition sets the fixed part, the ASL's ContainerOverrides the job. */
+export const WorkerConfigSchema = WorkerTaskEnvironmentSchema.extend(WorkerJobEnvironmentSchema.shape);
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
 export function jobFromConfig(config: WorkerConfig): TranscodeJob {

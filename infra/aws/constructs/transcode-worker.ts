@@ -18,6 +18,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/core/keys.ts';
 import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
+import type { WorkerTaskEnvironmentSchema } from '../../../containers/ffmpeg/src/config.ts';
+import type { EnvironmentOf } from '../../../functions/core/environment-contract.ts';
 import { WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
@@ -27,6 +29,11 @@ import { acknowledgeWildcardResource } from '../nag.ts';
  * percent; the estimate on the record is an estimate.
  */
 export const FARGATE_ARM64_PRICES = { vcpuHourUsd: 0.03238, gbHourUsd: 0.00356 } as const;
+
+/** The container's fixed environment, typed by what the worker parses (a name it does not read fails to compile). */
+function workerTaskEnvironment(environment: EnvironmentOf<typeof WorkerTaskEnvironmentSchema>): Record<string, string> {
+  return environment as Record<string, string>;
+}
 
 export interface TranscodeWorkerProps {
   namePrefix: string;
@@ -107,7 +114,7 @@ export class TranscodeWorker extends Construct {
       image: ContainerImage.fromAsset(REPO_ROOT, { file: WORKER_DOCKERFILE, platform: Platform.LINUX_ARM64 }),
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'transcode' }),
       // The fixed part of the worker's configuration; the job itself comes from the ASL's ContainerOverrides.
-      environment: {
+      environment: workerTaskEnvironment({
         MEDIA_BUCKET: props.bucket.bucketName,
         VIDEOS_TABLE: props.table.tableName,
         // What the worker prices its own run with (the cost estimate on each video record).
@@ -115,7 +122,7 @@ export class TranscodeWorker extends Construct {
         FARGATE_MEMORY_GB: String(props.memoryLimitMiB / 1024),
         FARGATE_VCPU_HOUR_USD: String(FARGATE_ARM64_PRICES.vcpuHourUsd),
         FARGATE_GB_HOUR_USD: String(FARGATE_ARM64_PRICES.gbHourUsd),
-      },
+      }),
     });
 
     grantWorkerAccess(this.taskDefinition.taskRole, props);
