@@ -1,0 +1,237 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPipelineDefinition, taskStatesOf } from '../../infra/aws/workflow/asl.ts';
+import { IamAuthorizer, type AuthorizationRequest, type Caller } from '../../infra/local/iam/authorizer.ts';
+import { localArns } from '../../infra/local/iam/local-arns.ts';
+import {
+  deleteObjectsRequests,
+  missingObjectOutcome,
+  requiredActionsForDynamoDb as dynamodb,
+  requiredActionsForExecution,
+  requiredActionsForS3 as s3,
+  requiredActionsForTask,
+  requiredActionsForTaskResponse,
+} from '../../infra/local/iam/required-actions.ts';
+import { loadLocalIamModel, type LocalIamModel } from '../../infra/local/iam/synthesized-policies.ts';
+import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
+
+/**
+ * The policies the CDK app synthesizes, enforced as the local cloud enforces them: every call each principal's
+ * code makes is allowed under its own role, and nothing else is assumed.
+ */
+const VIDEO = 'video-1';
+const TASK_STATES = taskStatesOf(readPipelineDefinition()).map((task) => task.name);
+let cacheDir: string;
+let model: LocalIamModel;
+let authorizer: IamAuthorizer;
+let bucket: string;
+let table: string;
+
+beforeAll(async () => {
+  cacheDir = mkdtempSync(join(tmpdir(), 'vidp-iam-cache-'));
+  ({ model } = await loadLocalIamModel({ cacheDir }));
+  authorizer = new IamAuthorizer(model);
+  bucket = model.resources.mediaBucket.name;
+  table = model.resources.videosTable.name;
+});
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+const fn = (name: string): Caller => ({ roleName: model.principals.functions[name]!.roleName, sessionName: model.principals.functions[name]!.name });
+const item = (operation: string) => dynamodb(operation, { TableName: table });
+const object = (operation: string, key: string) => s3(operation, { Bucket: bucket, Key: key });
+const listing = (prefix: string) => s3('ListObjectsV2', { Bucket: bucket, Prefix: prefix });
+const query = (index: string) => dynamodb('Query', { TableName: table, IndexName: index });
+
+async function expectAllowed(caller: Caller, requests: AuthorizationRequest[]): Promise<void> {
+  for (const request of requests) {
+    expect({ request, result: await authorizer.authorize(caller, request) }).toEqual({ request, result: { allowed: true } });
+  }
+}
+
+/** What each function's code calls (functions/core/*), on the keys it calls it. */
+const FUNCTION_CALLS: Record<string, () => AuthorizationRequest[]> = {
+  'create-upload': () => [
+    ...item('GetItem'),
+    ...item('PutItem'),
+    ...object('PutObject', `uploads/${VIDEO}/source.mp4`),
+    ...object('CreateMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    ...object('PutObject', `uploads/${VIDEO}/subtitles.srt`),
+  ],
+  'list-videos': () => Object.values(VIDEO_INDEXES).flatMap(query),
+  'get-video': () => [...item('GetItem'), ...object('GetObject', `videos/${VIDEO}/video.mp4`)],
+  'get-playback': () => [...item('GetItem'), ...object('GetObject', `videos/${VIDEO}/video.mp4`)],
+  'update-video': () => item('UpdateItem'),
+  'delete-video': () => [
+    ...item('GetItem'),
+    ...item('DeleteItem'),
+    ...requiredActionsForExecution('StopExecution', localArns(model.account).execution(model.resources.stateMachine.name, VIDEO)),
+    ...object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    ...['uploads/', 'temp/', 'videos/'].flatMap((prefix) => [
+      ...listing(`${prefix}${VIDEO}/`),
+      ...deleteObjectsRequests(bucket, [`${prefix}${VIDEO}/a`]).map(({ request }) => request),
+    ]),
+  ],
+  'get-upload': () => [...item('GetItem'), ...object('ListParts', `uploads/${VIDEO}/source.mp4`)],
+  'presign-upload-parts': () => [...item('GetItem'), ...object('UploadPart', `uploads/${VIDEO}/source.mp4`)],
+  'complete-upload': () => [
+    ...item('GetItem'),
+    ...object('ListParts', `uploads/${VIDEO}/source.mp4`),
+    ...object('CompleteMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+  ],
+  'abort-upload': () => [...item('GetItem'), ...item('UpdateItem'), ...object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`)],
+  'retry-video': () => [
+    ...item('GetItem'),
+    ...item('UpdateItem'),
+    ...object('HeadObject', `uploads/${VIDEO}/source.mp4`),
+    ...s3('CopyObject', { Bucket: bucket, Key: `uploads/${VIDEO}/source.mp4`, CopySource: `${bucket}/uploads/${VIDEO}/source.mp4` }),
+  ],
+  health: () => [...s3('HeadBucket', { Bucket: bucket }), ...dynamodb('DescribeTable', { TableName: table })],
+  openapi: () => [],
+  'prepare-subtitles': () => [
+    ...item('GetItem'),
+    ...item('UpdateItem'),
+    ...object('GetObject', `uploads/${VIDEO}/subtitles.srt`),
+    ...object('PutObject', `temp/${VIDEO}/subtitles.srt`),
+  ],
+  'mark-failed': () => item('UpdateItem'),
+  cleanup: () => [
+    ...listing('temp/'),
+    ...listing('uploads/'),
+    ...deleteObjectsRequests(bucket, [`temp/${VIDEO}/subtitles.srt`, `uploads/${VIDEO}/source.mp4`]).map(({ request }) => request),
+    ...item('GetItem'),
+    ...item('UpdateItem'),
+    ...query(VIDEO_INDEXES.byStatus),
+    ...s3('ListMultipartUploads', { Bucket: bucket }),
+    ...object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    ...object('AbortMultipartUpload', `videos/${VIDEO}/video.mp4`),
+  ],
+};
+
+/** containers/ffmpeg/src/worker.ts, under the task role. */
+const WORKER_CALLS = (): AuthorizationRequest[] => [
+  ...object('HeadObject', `uploads/${VIDEO}/source.mp4`),
+  ...object('GetObject', `uploads/${VIDEO}/source.mp4`),
+  ...object('GetObject', `temp/${VIDEO}/subtitles.srt`),
+  ...object('PutObject', `videos/${VIDEO}/video.mp4`),
+  ...object('CreateMultipartUpload', `videos/${VIDEO}/video.mp4`),
+  ...object('AbortMultipartUpload', `videos/${VIDEO}/video.mp4`),
+  ...object('PutObject', `videos/${VIDEO}/subtitles.vtt`),
+  ...item('UpdateItem'),
+  ...(['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'] as const).flatMap((operation) =>
+    requiredActionsForTaskResponse(operation, model.resources.stateMachine.arn),
+  ),
+];
+
+/**
+ * The Task states of statemachine/pipeline.asl.json as the local cloud runs them: the CDK's substitutions with
+ * the local names, and each path parameter given a value of the shape it takes (`States.Format` filled in).
+ */
+function aslTaskCalls(): { state: string; requests: AuthorizationRequest[] }[] {
+  const { resources, principals } = model;
+  const substitutions: Record<string, string> = {
+    VideosTable: table,
+    MediaBucket: bucket,
+    PrepareSubtitlesFunctionArn: principals.functions['prepare-subtitles']!.arn,
+    MarkFailedFunctionArn: principals.functions['mark-failed']!.arn,
+    ClusterArn: resources.cluster.arn,
+    TranscodeTaskDefinitionArn: resources.taskDefinition.arn,
+    EventBusName: resources.eventBus.name,
+    EventBusArn: resources.eventBus.arn,
+  };
+  const definition = readPipelineDefinition().replace(/\$\{(\w+)\}/g, (_match, name: string) => substitutions[name] ?? name);
+  return taskStatesOf(definition).map(({ name, resource, parameters }) => ({
+    state: name,
+    requests: requiredActionsForTask(resource, withPathsEvaluated(parameters) as Record<string, unknown>, {
+      account: model.account,
+      taskDefinition: () => resources.taskDefinition,
+      newTaskId: () => 'task-1',
+    }),
+  }));
+}
+
+function withPathsEvaluated(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withPathsEvaluated);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => {
+      if (!key.endsWith('.$')) return [key, withPathsEvaluated(item)];
+      const format = typeof item === 'string' ? /^States\.Format\('([^']*)'/.exec(item)?.[1] : undefined;
+      return [key.slice(0, -2), format === undefined ? 'sample' : format.replaceAll('{}', VIDEO)];
+    }),
+  );
+}
+
+describe('the synthesized policies, enforced locally', () => {
+  it('maps every function of the app to a role of its own', () => {
+    const functions = Object.values(model.principals.functions);
+
+    expect(Object.keys(model.principals.functions).sort()).toEqual(Object.keys(FUNCTION_CALLS).sort());
+    expect(new Set(functions.map((each) => each.roleName)).size).toBe(functions.length);
+    expect(model.principals.cleanup).toBe(model.principals.functions.cleanup!.roleName);
+  });
+
+  it.each(Object.keys(FUNCTION_CALLS))('lets %s make every call its code makes', async (name) => {
+    await expectAllowed(fn(name), FUNCTION_CALLS[name]!());
+  });
+
+  it('lets the worker read the source and subtitles, write the output, update the record and answer its task token', async () => {
+    await expectAllowed({ roleName: model.principals.ecsTask, sessionName: 'task-1' }, WORKER_CALLS());
+  });
+
+  it('lets the upload rule start executions of the pipeline', async () => {
+    await expectAllowed({ roleName: model.principals.sourceUploadedRule }, requiredActionsForExecution('StartExecution', model.resources.stateMachine.arn));
+  });
+
+  it('tells a missing key apart (404) to the worker, retry-video and prepare-subtitles, which hold ListBucket for that', async () => {
+    for (const caller of [{ roleName: model.principals.ecsTask }, fn('retry-video'), fn('prepare-subtitles')]) {
+      expect(await missingObjectOutcome(authorizer, caller, bucket)).toEqual({ status: 404 });
+    }
+    expect(await missingObjectOutcome(authorizer, fn('get-video'), bucket)).toMatchObject({ status: 403, denial: { action: 's3:ListBucket' } });
+  });
+
+  it('refuses what a role was not granted: another prefix, another table action, another role’s call', async () => {
+    const refused = async (caller: Caller, requests: AuthorizationRequest[]) => (await authorizer.authorizeAll(caller, requests)).allowed;
+
+    expect(await refused(fn('create-upload'), object('PutObject', `videos/${VIDEO}/video.mp4`))).toBe(false);
+    expect(await refused(fn('get-video'), item('PutItem'))).toBe(false);
+    expect(await refused(fn('cleanup'), listing(`videos/${VIDEO}/`))).toBe(false);
+    expect(await refused({ roleName: model.principals.ecsTask }, object('DeleteObject', `uploads/${VIDEO}/source.mp4`))).toBe(false);
+    expect(await refused(fn('list-videos'), dynamodb('Query', { TableName: table }))).toBe(false);
+  });
+
+  it('names the resources the local cloud must create with the names the policies spell', () => {
+    expect(model.resources.stateMachine.name).toBe('vidp-dev-pipeline');
+    expect(model.resources.taskDefinition).toMatchObject({
+      family: 'vidp-dev-transcode',
+      taskRoleArn: model.roles[model.principals.ecsTask]!.arn,
+      executionRoleArn: model.roles[model.principals.ecsExecution]!.arn,
+      tags: [
+        { key: 'app', value: 'vidp' },
+        { key: 'stage', value: 'dev' },
+      ],
+    });
+    expect(model.resources.eventBus.name).toBe('vidp-dev-events');
+  });
+});
+
+describe('the state machine role', () => {
+  it.each(TASK_STATES.filter((state) => state !== 'Transcode'))('allows the %s Task’s call', async (state) => {
+    const task = aslTaskCalls().find((candidate) => candidate.state === state)!;
+
+    await expectAllowed({ roleName: model.principals.stateMachine }, task.requests);
+  });
+
+  it('refuses the Transcode RunTask: it propagates the task definition’s tags, and the role lacks ecs:TagResource', async () => {
+    const transcode = aslTaskCalls().find((task) => task.state === 'Transcode')!;
+
+    const result = await authorizer.authorizeAll({ roleName: model.principals.stateMachine }, transcode.requests);
+
+    expect(transcode.requests.map((request) => request.action)).toEqual(['ecs:RunTask', 'iam:PassRole', 'iam:PassRole', 'ecs:TagResource']);
+    expect(result).toMatchObject({
+      allowed: false,
+      denial: { action: 'ecs:TagResource', resource: `${localArns(model.account).ecsTask(model.resources.cluster.name, 'task-1')}` },
+    });
+  });
+});
