@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPipelineDefinition, taskStatesOf } from '../../infra/aws/workflow/asl.ts';
+import { taskFailureForDenial, type AccessDenial } from '../../infra/local/iam/access-denied.ts';
 import { IamAuthorizer, type AuthorizationRequest, type Caller } from '../../infra/local/iam/authorizer.ts';
 import { localArns } from '../../infra/local/iam/local-arns.ts';
 import {
@@ -14,8 +16,9 @@ import {
   requiredActionsForTask,
   requiredActionsForTaskResponse,
 } from '../../infra/local/iam/required-actions.ts';
-import { loadLocalIamModel, type LocalIamModel } from '../../infra/local/iam/synthesized-policies.ts';
+import { loadLocalIamModel, synthesizeLocalIamModel, type LocalIamModel } from '../../infra/local/iam/synthesized-policies.ts';
 import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
+import { removeGrant } from './remove-grant.ts';
 
 /**
  * The policies the CDK app synthesizes, enforced as the local cloud enforces them: every call each principal's
@@ -227,5 +230,171 @@ describe('the state machine role', () => {
     const transcode = aslTaskCalls().find((task) => task.state === 'Transcode')!;
 
     expect(transcode.requests.map((request) => request.action)).toEqual(['ecs:RunTask', 'iam:PassRole', 'iam:PassRole', 'ecs:TagResource']);
+  });
+});
+
+/**
+ * The same app with one grant taken from each role (test/infra/remove-grant.ts), synthesized once: each
+ * role's matching call is refused, naming the action, and its other calls still go through.
+ */
+interface RemovedGrant {
+  role: string;
+  action: string;
+  refused: () => AuthorizationRequest[];
+  stillAllowed: () => AuthorizationRequest[];
+}
+
+const REMOVED_GRANTS: RemovedGrant[] = [
+  // The state of the app before tag-on-create was granted: every Transcode was refused.
+  {
+    role: 'stateMachine',
+    action: 'ecs:TagResource',
+    refused: () => aslTaskCalls().find((task) => task.state === 'Transcode')!.requests,
+    stillAllowed: () => aslTaskCalls().find((task) => task.state === 'ClaimJob')!.requests,
+  },
+  {
+    role: 'ecsTask',
+    action: 'states:SendTaskHeartbeat',
+    refused: () => requiredActionsForTaskResponse('SendTaskHeartbeat', model.resources.stateMachine.arn),
+    stillAllowed: () => requiredActionsForTaskResponse('SendTaskSuccess', model.resources.stateMachine.arn),
+  },
+  {
+    role: 'sourceUploadedRule',
+    action: 'states:StartExecution',
+    refused: () => requiredActionsForExecution('StartExecution', model.resources.stateMachine.arn),
+    stillAllowed: () => [],
+  },
+  { role: 'create-upload', action: 'dynamodb:PutItem', refused: () => item('PutItem'), stillAllowed: () => item('GetItem') },
+  {
+    role: 'list-videos',
+    action: 'dynamodb:Query',
+    refused: () => query(VIDEO_INDEXES.byStatus),
+    stillAllowed: () => [],
+  },
+  {
+    role: 'get-video',
+    action: 's3:GetObject',
+    refused: () => object('GetObject', `videos/${VIDEO}/video.mp4`),
+    stillAllowed: () => item('GetItem'),
+  },
+  { role: 'get-playback', action: 'dynamodb:GetItem', refused: () => item('GetItem'), stillAllowed: () => object('GetObject', `videos/${VIDEO}/video.mp4`) },
+  { role: 'update-video', action: 'dynamodb:UpdateItem', refused: () => item('UpdateItem'), stillAllowed: () => [] },
+  {
+    role: 'delete-video',
+    action: 'states:StopExecution',
+    refused: () => requiredActionsForExecution('StopExecution', localArns(model.account).execution(model.resources.stateMachine.name, VIDEO)),
+    stillAllowed: () => item('DeleteItem'),
+  },
+  {
+    role: 'get-upload',
+    action: 's3:ListMultipartUploadParts',
+    refused: () => object('ListParts', `uploads/${VIDEO}/source.mp4`),
+    stillAllowed: () => item('GetItem'),
+  },
+  {
+    role: 'presign-upload-parts',
+    action: 's3:PutObject',
+    refused: () => object('UploadPart', `uploads/${VIDEO}/source.mp4`),
+    stillAllowed: () => item('GetItem'),
+  },
+  {
+    role: 'complete-upload',
+    action: 's3:PutObject',
+    refused: () => object('CompleteMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    stillAllowed: () => object('ListParts', `uploads/${VIDEO}/source.mp4`),
+  },
+  {
+    role: 'abort-upload',
+    action: 's3:AbortMultipartUpload',
+    refused: () => object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    stillAllowed: () => item('UpdateItem'),
+  },
+  {
+    role: 'retry-video',
+    action: 's3:ListBucket',
+    refused: () => s3('ListObjectsV2', { Bucket: bucket }),
+    stillAllowed: () => object('HeadObject', `uploads/${VIDEO}/source.mp4`),
+  },
+  {
+    role: 'health',
+    action: 'dynamodb:DescribeTable',
+    refused: () => dynamodb('DescribeTable', { TableName: table }),
+    stillAllowed: () => s3('HeadBucket', { Bucket: bucket }),
+  },
+  {
+    role: 'prepare-subtitles',
+    action: 's3:PutObject',
+    refused: () => object('PutObject', `temp/${VIDEO}/subtitles.srt`),
+    stillAllowed: () => object('GetObject', `uploads/${VIDEO}/subtitles.srt`),
+  },
+  { role: 'mark-failed', action: 'dynamodb:UpdateItem', refused: () => item('UpdateItem'), stillAllowed: () => [] },
+  {
+    role: 'cleanup',
+    action: 's3:ListBucketMultipartUploads',
+    refused: () => s3('ListMultipartUploads', { Bucket: bucket }),
+    stillAllowed: () => listing('temp/'),
+  },
+];
+
+describe('a grant removed from the CDK app', () => {
+  let reduced: LocalIamModel;
+  let reducedAuthorizer: IamAuthorizer;
+  const callerOf = (role: string): Caller => {
+    const fnRole = reduced.principals.functions[role]?.roleName;
+    return { roleName: fnRole ?? (reduced.principals[role as 'stateMachine' | 'ecsTask' | 'sourceUploadedRule'] as string) };
+  };
+
+  beforeAll(async () => {
+    reduced = await synthesizeLocalIamModel({
+      customizeApp: ({ stateless }) => {
+        const roles: Record<string, IRole> = {
+          stateMachine: stateless.workflow.role,
+          ecsTask: stateless.worker.taskDefinition.taskRole,
+          sourceUploadedRule: stateless.workflow.stateMachine.node.findChild('EventsRole') as IRole,
+          ...Object.fromEntries(Object.entries(stateless.functions).map(([name, fn]) => [name, fn.role!])),
+        };
+        for (const { role, action } of REMOVED_GRANTS) removeGrant(roles[role]!, action);
+      },
+    });
+    reducedAuthorizer = new IamAuthorizer(reduced);
+  });
+
+  it('covers every role that makes a call the local cloud serves', () => {
+    const withGrants = Object.keys(FUNCTION_CALLS).filter((name) => FUNCTION_CALLS[name]!().length > 0);
+
+    expect(REMOVED_GRANTS.map((grant) => grant.role).sort()).toEqual([...withGrants, 'ecsTask', 'sourceUploadedRule', 'stateMachine'].sort());
+  });
+
+  it.each(REMOVED_GRANTS.map((grant) => [grant.role, grant.action, grant] as const))(
+    'without %s’s %s, its call is refused with AccessDenied naming that action',
+    async (role, action, grant) => {
+      const granted = reduced.roles[callerOf(role).roleName]!.policies.flatMap((policy) => JSON.stringify(policy.document));
+
+      const refused = await reducedAuthorizer.authorizeAll(callerOf(role), grant.refused());
+
+      expect(granted.join()).not.toContain(`"${action}"`);
+      expect(refused).toMatchObject({ allowed: false, denial: { action, roleName: callerOf(role).roleName, reason: 'no-allow' } });
+      for (const request of grant.stillAllowed()) expect(await reducedAuthorizer.authorize(callerOf(role), request)).toEqual({ allowed: true });
+    },
+  );
+
+  it('without the state machine role’s ecs:TagResource, Transcode fails as ECS.AccessDeniedException naming ecs:TagResource', async () => {
+    const transcode = aslTaskCalls().find((task) => task.state === 'Transcode')!;
+
+    const result = await reducedAuthorizer.authorizeAll(callerOf('stateMachine'), transcode.requests);
+
+    expect(result.allowed).toBe(false);
+    const failure = taskFailureForDenial((result as { denial: AccessDenial }).denial, 'arn:aws:states:::ecs:runTask.waitForTaskToken', 'r');
+    expect(failure.error).toBe('ECS.AccessDeniedException');
+    expect(failure.cause).toMatch(
+      new RegExp(`is not authorized to perform: ecs:TagResource on resource: arn:aws:ecs:us-east-1:000000000000:task/${reduced.resources.cluster.name}/task-1 because`),
+    );
+  });
+
+  it('without retry-video’s s3:ListBucket, a missing source reads as 403 AccessDenied instead of 404', async () => {
+    expect(await missingObjectOutcome(reducedAuthorizer, callerOf('retry-video'), bucket)).toMatchObject({
+      status: 403,
+      denial: { action: 's3:ListBucket' },
+    });
   });
 });
