@@ -16,7 +16,7 @@ import {
   requiredActionsForTask,
   requiredActionsForTaskResponse,
 } from '../../infra/local/iam/required-actions.ts';
-import { loadLocalIamModel, synthesizeLocalIamModel, type LocalIamModel } from '../../infra/local/iam/synthesized-policies.ts';
+import { loadLocalIamModel, synthesizeLocalIamModel, type LoadedIam, type LocalIamModel } from '../../infra/local/iam/synthesized-policies.ts';
 import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
 import { removeGrant } from './remove-grant.ts';
 
@@ -27,6 +27,7 @@ import { removeGrant } from './remove-grant.ts';
 const VIDEO = 'video-1';
 const TASK_STATES = taskStatesOf(readPipelineDefinition()).map((task) => task.name);
 let cacheDir: string;
+let cold: LoadedIam;
 let model: LocalIamModel;
 let authorizer: IamAuthorizer;
 let bucket: string;
@@ -34,7 +35,8 @@ let table: string;
 
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'vidp-iam-cache-'));
-  ({ model } = await loadLocalIamModel({ cacheDir }));
+  cold = await loadLocalIamModel({ cacheDir });
+  ({ model } = cold);
   authorizer = new IamAuthorizer(model);
   bucket = model.resources.mediaBucket.name;
   table = model.resources.videosTable.name;
@@ -165,6 +167,24 @@ function withPathsEvaluated(value: unknown): unknown {
     }),
   );
 }
+
+describe('the policy cache', () => {
+  it('synthesizes on a cold start and, warm, reads the cache without synthesizing, to the same model', async () => {
+    const warm = await loadLocalIamModel({ cacheDir });
+
+    expect(cold).toMatchObject({ cache: 'miss', timingsMs: { synthesize: expect.any(Number) } });
+    expect(warm.cache).toBe('hit');
+    expect(warm.timingsMs.synthesize).toBeUndefined();
+    expect(warm.model).toEqual(cold.model);
+  });
+
+  it('applies the local names on load, so one cache serves any naming', async () => {
+    const renamed = await loadLocalIamModel({ cacheDir, names: { mediaBucket: 'other-media' } });
+
+    expect(renamed.cache).toBe('hit');
+    expect(JSON.stringify(renamed.model.roles[renamed.model.principals.ecsTask])).toContain('arn:aws:s3:::other-media/videos/*');
+  });
+});
 
 describe('the synthesized policies, enforced locally', () => {
   it('maps every function of the app to a role of its own', () => {
