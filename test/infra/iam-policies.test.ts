@@ -25,6 +25,8 @@ import { removeGrant } from './remove-grant.ts';
  * code makes is allowed under its own role, and nothing else is assumed.
  */
 const VIDEO = 'video-1';
+const SOURCE = `uploads/${VIDEO}/source.mp4`;
+const OUTPUT = `videos/${VIDEO}/video.mp4`;
 const TASK_STATES = taskStatesOf(readPipelineDefinition()).map((task) => task.name);
 let cacheDir: string;
 let cold: LoadedIam;
@@ -60,37 +62,37 @@ const FUNCTION_CALLS: Record<string, () => AuthorizationRequest[]> = {
   'create-upload': () => [
     ...item('GetItem'),
     ...item('PutItem'),
-    ...object('PutObject', `uploads/${VIDEO}/source.mp4`),
-    ...object('CreateMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    ...object('PutObject', SOURCE),
+    ...object('CreateMultipartUpload', SOURCE),
     ...object('PutObject', `uploads/${VIDEO}/subtitles.srt`),
   ],
   'list-videos': () => Object.values(VIDEO_INDEXES).flatMap(query),
-  'get-video': () => [...item('GetItem'), ...object('GetObject', `videos/${VIDEO}/video.mp4`)],
-  'get-playback': () => [...item('GetItem'), ...object('GetObject', `videos/${VIDEO}/video.mp4`)],
+  'get-video': () => [...item('GetItem'), ...object('GetObject', OUTPUT)],
+  'get-playback': () => [...item('GetItem'), ...object('GetObject', OUTPUT)],
   'update-video': () => item('UpdateItem'),
   'delete-video': () => [
     ...item('GetItem'),
     ...item('DeleteItem'),
     ...requiredActionsForExecution('StopExecution', localArns(model.account).execution(model.resources.stateMachine.name, VIDEO)),
-    ...object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    ...object('AbortMultipartUpload', SOURCE),
     ...['uploads/', 'temp/', 'videos/'].flatMap((prefix) => [
       ...listing(`${prefix}${VIDEO}/`),
       ...deleteObjectsRequests(bucket, [`${prefix}${VIDEO}/a`]).map(({ request }) => request),
     ]),
   ],
-  'get-upload': () => [...item('GetItem'), ...object('ListParts', `uploads/${VIDEO}/source.mp4`)],
-  'presign-upload-parts': () => [...item('GetItem'), ...object('UploadPart', `uploads/${VIDEO}/source.mp4`)],
+  'get-upload': () => [...item('GetItem'), ...object('ListParts', SOURCE)],
+  'presign-upload-parts': () => [...item('GetItem'), ...object('UploadPart', SOURCE)],
   'complete-upload': () => [
     ...item('GetItem'),
-    ...object('ListParts', `uploads/${VIDEO}/source.mp4`),
-    ...object('CompleteMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    ...object('ListParts', SOURCE),
+    ...object('CompleteMultipartUpload', SOURCE),
   ],
-  'abort-upload': () => [...item('GetItem'), ...item('UpdateItem'), ...object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`)],
+  'abort-upload': () => [...item('GetItem'), ...item('UpdateItem'), ...object('AbortMultipartUpload', SOURCE)],
   'retry-video': () => [
     ...item('GetItem'),
     ...item('UpdateItem'),
-    ...object('HeadObject', `uploads/${VIDEO}/source.mp4`),
-    ...s3('CopyObject', { Bucket: bucket, Key: `uploads/${VIDEO}/source.mp4`, CopySource: `${bucket}/uploads/${VIDEO}/source.mp4` }),
+    ...object('HeadObject', SOURCE),
+    ...s3('CopyObject', { Bucket: bucket, Key: SOURCE, CopySource: `${bucket}/${SOURCE}` }),
   ],
   health: () => [...s3('HeadBucket', { Bucket: bucket }), ...dynamodb('DescribeTable', { TableName: table })],
   openapi: () => [],
@@ -104,24 +106,24 @@ const FUNCTION_CALLS: Record<string, () => AuthorizationRequest[]> = {
   cleanup: () => [
     ...listing('temp/'),
     ...listing('uploads/'),
-    ...deleteObjectsRequests(bucket, [`temp/${VIDEO}/subtitles.srt`, `uploads/${VIDEO}/source.mp4`]).map(({ request }) => request),
+    ...deleteObjectsRequests(bucket, [`temp/${VIDEO}/subtitles.srt`, SOURCE]).map(({ request }) => request),
     ...item('GetItem'),
     ...item('UpdateItem'),
     ...query(VIDEO_INDEXES.byStatus),
     ...s3('ListMultipartUploads', { Bucket: bucket }),
-    ...object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`),
-    ...object('AbortMultipartUpload', `videos/${VIDEO}/video.mp4`),
+    ...object('AbortMultipartUpload', SOURCE),
+    ...object('AbortMultipartUpload', OUTPUT),
   ],
 };
 
 /** containers/ffmpeg/src/worker.ts, under the task role. */
 const WORKER_CALLS = (): AuthorizationRequest[] => [
-  ...object('HeadObject', `uploads/${VIDEO}/source.mp4`),
-  ...object('GetObject', `uploads/${VIDEO}/source.mp4`),
+  ...object('HeadObject', SOURCE),
+  ...object('GetObject', SOURCE),
   ...object('GetObject', `temp/${VIDEO}/subtitles.srt`),
-  ...object('PutObject', `videos/${VIDEO}/video.mp4`),
-  ...object('CreateMultipartUpload', `videos/${VIDEO}/video.mp4`),
-  ...object('AbortMultipartUpload', `videos/${VIDEO}/video.mp4`),
+  ...object('PutObject', OUTPUT),
+  ...object('CreateMultipartUpload', OUTPUT),
+  ...object('AbortMultipartUpload', OUTPUT),
   ...object('PutObject', `videos/${VIDEO}/subtitles.vtt`),
   ...item('UpdateItem'),
   ...(['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'] as const).flatMap((operation) =>
@@ -217,10 +219,10 @@ describe('the synthesized policies, enforced locally', () => {
   it('refuses what a role was not granted: another prefix, another table action, another role’s call', async () => {
     const refused = async (caller: Caller, requests: AuthorizationRequest[]) => (await authorizer.authorizeAll(caller, requests)).allowed;
 
-    expect(await refused(fn('create-upload'), object('PutObject', `videos/${VIDEO}/video.mp4`))).toBe(false);
+    expect(await refused(fn('create-upload'), object('PutObject', OUTPUT))).toBe(false);
     expect(await refused(fn('get-video'), item('PutItem'))).toBe(false);
     expect(await refused(fn('cleanup'), listing(`videos/${VIDEO}/`))).toBe(false);
-    expect(await refused({ roleName: model.principals.ecsTask }, object('DeleteObject', `uploads/${VIDEO}/source.mp4`))).toBe(false);
+    expect(await refused({ roleName: model.principals.ecsTask }, object('DeleteObject', SOURCE))).toBe(false);
     expect(await refused(fn('list-videos'), dynamodb('Query', { TableName: table }))).toBe(false);
   });
 
@@ -294,10 +296,10 @@ const REMOVED_GRANTS: RemovedGrant[] = [
   {
     role: 'get-video',
     action: 's3:GetObject',
-    refused: () => object('GetObject', `videos/${VIDEO}/video.mp4`),
+    refused: () => object('GetObject', OUTPUT),
     stillAllowed: () => item('GetItem'),
   },
-  { role: 'get-playback', action: 'dynamodb:GetItem', refused: () => item('GetItem'), stillAllowed: () => object('GetObject', `videos/${VIDEO}/video.mp4`) },
+  { role: 'get-playback', action: 'dynamodb:GetItem', refused: () => item('GetItem'), stillAllowed: () => object('GetObject', OUTPUT) },
   { role: 'update-video', action: 'dynamodb:UpdateItem', refused: () => item('UpdateItem'), stillAllowed: () => [] },
   {
     role: 'delete-video',
@@ -308,32 +310,32 @@ const REMOVED_GRANTS: RemovedGrant[] = [
   {
     role: 'get-upload',
     action: 's3:ListMultipartUploadParts',
-    refused: () => object('ListParts', `uploads/${VIDEO}/source.mp4`),
+    refused: () => object('ListParts', SOURCE),
     stillAllowed: () => item('GetItem'),
   },
   {
     role: 'presign-upload-parts',
     action: 's3:PutObject',
-    refused: () => object('UploadPart', `uploads/${VIDEO}/source.mp4`),
+    refused: () => object('UploadPart', SOURCE),
     stillAllowed: () => item('GetItem'),
   },
   {
     role: 'complete-upload',
     action: 's3:PutObject',
-    refused: () => object('CompleteMultipartUpload', `uploads/${VIDEO}/source.mp4`),
-    stillAllowed: () => object('ListParts', `uploads/${VIDEO}/source.mp4`),
+    refused: () => object('CompleteMultipartUpload', SOURCE),
+    stillAllowed: () => object('ListParts', SOURCE),
   },
   {
     role: 'abort-upload',
     action: 's3:AbortMultipartUpload',
-    refused: () => object('AbortMultipartUpload', `uploads/${VIDEO}/source.mp4`),
+    refused: () => object('AbortMultipartUpload', SOURCE),
     stillAllowed: () => item('UpdateItem'),
   },
   {
     role: 'retry-video',
     action: 's3:ListBucket',
     refused: () => s3('ListObjectsV2', { Bucket: bucket }),
-    stillAllowed: () => object('HeadObject', `uploads/${VIDEO}/source.mp4`),
+    stillAllowed: () => object('HeadObject', SOURCE),
   },
   {
     role: 'health',

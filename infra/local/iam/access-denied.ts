@@ -136,8 +136,8 @@ export function taskFailureForDenial(denial: AccessDenial, taskResource: string,
   if (service === 'lambda') return optimized('Lambda.AWSLambdaException', 'AWSLambda', 403);
   if (service === 'ecs') return optimized('ECS.AccessDeniedException', 'AmazonECS', 400);
   if (service === 'events') return optimized('EventBridge.AmazonEventBridgeException', 'AmazonEventBridge', 400);
-  if (service === 'aws-sdk' && operation !== undefined && sdkAction !== undefined) {
-    const sdkService = SDK_SERVICE_NAMES[operation] ?? operation.charAt(0).toUpperCase() + operation.slice(1);
+  const sdkService = service === 'aws-sdk' && sdkAction !== undefined ? SDK_SERVICE_NAMES[operation!] : undefined;
+  if (sdkService !== undefined) {
     const isS3 = operation === 's3';
     const detail = isS3 ? accessDeniedMessage(denial, { quoteResource: true }) : message;
     return {
