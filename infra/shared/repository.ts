@@ -13,6 +13,12 @@ export const repoPath = (...segments: string[]): string => join(REPO_ROOT, ...se
 export const PIPELINE_DEFINITION_FILE = repoPath('statemachine', 'pipeline.asl.json');
 export const LOCKFILE = repoPath('package-lock.json');
 export const WORKER_DOCKERFILE = 'containers/ffmpeg/Dockerfile';
+export const CDK_JSON = repoPath('cdk.json');
+
+/** The context `npx cdk synth` starts from: cdk.json's. In-process synthesis (tests, the local cloud's IAM) uses it too. */
+export function cdkJsonContext(): Record<string, unknown> {
+  return (JSON.parse(readFileSync(CDK_JSON, 'utf8')) as { context: Record<string, unknown> }).context;
+}
 
 /** package.json's version: what every function and the worker report as VIDP_VERSION. */
 export const PACKAGE_VERSION = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;

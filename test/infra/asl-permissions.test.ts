@@ -13,6 +13,7 @@ const TARGETS: TaskTargets = {
       clusterPlaceholder: 'ClusterArn',
       clusterArn: 'arn:cluster/vidp',
       passRoleArns: ['arn:role/task', 'arn:role/execution'],
+      tasksArn: 'arn:task/vidp/*',
     },
   },
   eventBuses: { EventBusName: 'arn:event-bus/vidp' },
@@ -92,6 +93,33 @@ describe('permissionsForTasks', () => {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
     ]);
+  });
+
+  it('lets ECS tag the tasks it creates, and only at creation, when RunTask propagates tags or gives some', () => {
+    const runTask = (parameters: Record<string, unknown>) =>
+      definitionWith({
+        Transcode: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+          Parameters: { Cluster: '${ClusterArn}', TaskDefinition: '${TranscodeTaskDefinitionArn}', ...parameters },
+          End: true,
+        },
+      });
+    const tagging = (definition: string) =>
+      permissionsForTasks(taskStatesOf(definition), TARGETS).filter((permission) => permission.actions.includes('ecs:TagResource'));
+
+    expect(tagging(runTask({ PropagateTags: 'TASK_DEFINITION' }))).toEqual([
+      {
+        actions: ['ecs:TagResource'],
+        resources: ['arn:task/vidp/*'],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+        wildcardReason: expect.stringContaining('ecs:CreateAction = RunTask'),
+        states: ['Transcode'],
+      },
+    ]);
+    expect(tagging(runTask({ Tags: [{ Key: 'job', Value: 'x' }] }))).toHaveLength(1);
+    expect(tagging(runTask({ PropagateTags: 'NONE' }))).toEqual([]);
+    expect(tagging(runTask({}))).toEqual([]);
   });
 
   it('finds Task states inside Parallel branches and Map item processors', () => {

@@ -180,7 +180,8 @@ describe('workflow', () => {
     const ACTIONS_BY_INTEGRATION: [RegExp, (match: RegExpMatchArray) => string[]][] = [
       [/^arn:aws:states:::dynamodb:(\w+)$/, ([, operation]) => [`dynamodb:${pascal(operation!)}`]],
       [/^arn:aws:states:::lambda:invoke$/, () => ['lambda:InvokeFunction']],
-      [/^arn:aws:states:::ecs:runTask\.waitForTaskToken$/, () => ['ecs:RunTask', 'iam:PassRole']],
+      // ecs:TagResource too: Transcode propagates the task definition's tags, which ECS authorizes as tag-on-create.
+      [/^arn:aws:states:::ecs:runTask\.waitForTaskToken$/, () => ['ecs:RunTask', 'iam:PassRole', 'ecs:TagResource']],
       [/^arn:aws:states:::aws-sdk:s3:(\w+)$/, ([, operation]) => [`s3:${pascal(operation!)}`]],
       [/^arn:aws:states:::events:putEvents$/, () => ['events:PutEvents']],
     ];
@@ -250,6 +251,10 @@ describe('workflow', () => {
       for (const statement of statementsFor('iam:PassRole')) {
         expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
         expect(JSON.stringify(statement.Resource)).toMatch(/TranscodeTaskDefinition(Task|Execution)Role/);
+      }
+      for (const statement of statementsFor('ecs:TagResource')) {
+        expect(statement.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+        expect(JSON.stringify(statement.Resource)).toMatch(/:task\/",\{"Ref":"TranscodeCluster\w+"\},"\/\*"/);
       }
       for (const statement of statementsFor('events:PutEvents')) {
         expect(statement.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(vidp.statelessTemplate, 'AWS::Events::EventBus', 'Events'), 'Arn'] });

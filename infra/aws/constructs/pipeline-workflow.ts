@@ -76,6 +76,7 @@ export class PipelineWorkflow extends Construct {
           clusterPlaceholder: 'ClusterArn',
           clusterArn: worker.cluster.clusterArn,
           passRoleArns: worker.passRoles.map((role) => role.roleArn),
+          tasksArn: worker.cluster.arnForTasks('*'),
         },
       },
       eventBuses: { EventBusName: eventBus.eventBusArn, EventBusArn: eventBus.eventBusArn },
