@@ -113,6 +113,17 @@ const FUNCTION_CALLS: Record<string, () => AuthorizationRequest[]> = {
     ...s3('ListMultipartUploads', { Bucket: bucket }),
     ...object('AbortMultipartUpload', SOURCE),
     ...object('AbortMultipartUpload', OUTPUT),
+    // The reconciler (functions/core/reconcile.ts): is the execution still running; an interrupted run's leftovers.
+    ...requiredActionsForExecution('DescribeExecution', localArns(model.account).execution(model.resources.stateMachine.name, VIDEO)),
+    ...listing(`videos/${VIDEO}/`),
+    ...deleteObjectsRequests(bucket, [`videos/${VIDEO}/subtitles.vtt`]).map(({ request }) => request),
+  ],
+  'reconcile-execution': () => [
+    ...item('GetItem'),
+    ...item('UpdateItem'),
+    ...listing(`temp/${VIDEO}/`),
+    ...listing(`videos/${VIDEO}/`),
+    ...deleteObjectsRequests(bucket, [`temp/${VIDEO}/subtitles.srt`, `videos/${VIDEO}/video.mp4`]).map(({ request }) => request),
   ],
 };
 
@@ -221,7 +232,7 @@ describe('the synthesized policies, enforced locally', () => {
 
     expect(await refused(fn('create-upload'), object('PutObject', OUTPUT))).toBe(false);
     expect(await refused(fn('get-video'), item('PutItem'))).toBe(false);
-    expect(await refused(fn('cleanup'), listing(`videos/${VIDEO}/`))).toBe(false);
+    expect(await refused(fn('reconcile-execution'), listing(`uploads/${VIDEO}/`))).toBe(false);
     expect(await refused({ roleName: model.principals.ecsTask }, object('DeleteObject', SOURCE))).toBe(false);
     expect(await refused(fn('list-videos'), dynamodb('Query', { TableName: table }))).toBe(false);
   });
@@ -355,6 +366,12 @@ const REMOVED_GRANTS: RemovedGrant[] = [
     action: 's3:ListBucketMultipartUploads',
     refused: () => s3('ListMultipartUploads', { Bucket: bucket }),
     stillAllowed: () => listing('temp/'),
+  },
+  {
+    role: 'reconcile-execution',
+    action: 's3:DeleteObject',
+    refused: () => deleteObjectsRequests(bucket, [`videos/${VIDEO}/video.mp4`]).map(({ request }) => request),
+    stillAllowed: () => item('UpdateItem'),
   },
 ];
 
