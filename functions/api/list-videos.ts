@@ -1,5 +1,5 @@
 import { dynamodb } from '../core/clients.ts';
-import { CursorConfigSchema, loadConfig, parseConfig } from '../core/config.ts';
+import { loadConfig, loadCursorSecretConfig } from '../core/config.ts';
 import { cursorSecretReader } from '../core/cursor-secret.ts';
 import { listVideos } from '../core/list-videos.ts';
 import { createVideoRepository } from '../core/video-repository.ts';
@@ -7,7 +7,7 @@ import { ListVideosQuerySchema } from './contract.ts';
 import { apiHandler } from './http.ts';
 
 const config = loadConfig();
-const readCursorSecret = cursorSecretReader(parseConfig(CursorConfigSchema, process.env));
+const readCursorSecret = cursorSecretReader(loadCursorSecretConfig());
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
 
 /** GET /videos?status=|source_video_id=|filename=&limit=&cursor= */

@@ -61,13 +61,16 @@ export const CursorConfigSchema = z
     } else if (env.CURSOR_SECRET !== undefined && env.AWS_LAMBDA_INITIALIZATION_TYPE !== undefined) {
       problem('CURSOR_SECRET', 'not accepted in Lambda: the key is read from Secrets Manager (CURSOR_SECRET_ARN)');
     }
-  })
-  .transform((env): CursorSecretConfig =>
-    env.CURSOR_SECRET_ARN !== undefined
-      ? { source: 'secrets-manager', secretId: env.CURSOR_SECRET_ARN }
-      : { source: 'environment', secret: env.CURSOR_SECRET! },
-  );
+  });
 export type CursorSecretConfig = { source: 'secrets-manager'; secretId: string } | { source: 'environment'; secret: string };
+
+/** Where list-videos reads the cursor key from (see CursorConfigSchema). */
+export function loadCursorSecretConfig(env: NodeJS.ProcessEnv = process.env): CursorSecretConfig {
+  const parsed = parseConfig(CursorConfigSchema, env);
+  return parsed.CURSOR_SECRET_ARN !== undefined
+    ? { source: 'secrets-manager', secretId: parsed.CURSOR_SECRET_ARN }
+    : { source: 'environment', secret: parsed.CURSOR_SECRET! };
+}
 
 /** A key read from Secrets Manager must be as good as one given directly. */
 export function parseCursorSecret(value: unknown): string {

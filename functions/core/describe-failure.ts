@@ -1,18 +1,4 @@
-import {
-  InputInvalidError,
-  InternalError,
-  NotFoundError,
-  StorageUnavailableError,
-  SubtitlesFetchFailedError,
-  SubtitlesInvalidError,
-  SubtitlesNotReadyError,
-  SubtitlesUnavailableError,
-  SubtitlesUrlRefusedError,
-  TranscodeFailedError,
-  TranscodeTimeoutError,
-  WorkerMisconfiguredError,
-  type AppError,
-} from './errors.ts';
+import { PIPELINE_ERRORS, type AppError } from './errors.ts';
 import type { VideoError } from './video.ts';
 
 /** What a Step Functions Catch puts at ResultPath: the error name and its cause (a string, often JSON). */
@@ -21,22 +7,12 @@ export interface CaughtError {
   Cause?: string;
 }
 
-type AppErrorClass = new (message: string) => AppError;
-const PIPELINE_ERRORS: readonly AppErrorClass[] = [
-  SubtitlesInvalidError,
-  SubtitlesNotReadyError,
-  SubtitlesUnavailableError,
-  SubtitlesFetchFailedError,
-  SubtitlesUrlRefusedError,
-  InputInvalidError,
-  TranscodeFailedError,
-  TranscodeTimeoutError,
-  WorkerMisconfiguredError,
-  StorageUnavailableError,
-  NotFoundError,
-  InternalError,
-];
-const BY_NAME = new Map(PIPELINE_ERRORS.map((ErrorClass) => [ErrorClass.name, new ErrorClass('')]));
+const BY_NAME: ReadonlyMap<string, AppError> = new Map(
+  PIPELINE_ERRORS.map(({ error: ErrorClass }) => {
+    const instance = new ErrorClass('');
+    return [instance.name, instance];
+  }),
+);
 
 /** What a user reads when the cause cannot be shown (5xx-like failures: the details stay in the logs). */
 const GENERIC_MESSAGES: Record<string, string> = {

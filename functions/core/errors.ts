@@ -4,11 +4,14 @@
  * Every error a client or the workflow can see is an AppError with a stable, machine-readable `code`.
  * `statusCode` and `expose` decide how the HTTP layer answers (one mapping, in functions/api/http.ts);
  * `name` is what Step Functions matches in Retry/Catch when a Lambda or the worker throws it, so it is
- * part of the contract with statemachine/pipeline.asl.json and must not change casually.
+ * part of the contract with statemachine/pipeline.asl.json: each class declares it as a literal (a class
+ * name is only an accident of the bundler, which may rename it), and test/unit/error-contract.test.ts
+ * checks the ASL against PIPELINE_ERRORS.
  */
 export type ErrorDetails = Record<string, unknown> | unknown[];
 
 export abstract class AppError extends Error {
+  abstract override readonly name: string;
   abstract readonly code: string;
   abstract readonly statusCode: number;
   /** Whether `message` and `details` may be shown to the client. 5xx never expose. */
@@ -17,7 +20,6 @@ export abstract class AppError extends Error {
 
   constructor(message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     if (options.details !== undefined) this.details = options.details;
   }
 }
@@ -25,31 +27,37 @@ export abstract class AppError extends Error {
 // ---- client errors (4xx) -------------------------------------------------------------------------
 
 export class ValidationError extends AppError {
+  override readonly name = 'ValidationError';
   readonly code = 'validation_failed';
   readonly statusCode = 400;
 }
 
 export class NotFoundError extends AppError {
+  override readonly name = 'NotFoundError';
   readonly code = 'not_found';
   readonly statusCode = 404;
 }
 
 export class NotReadyError extends AppError {
+  override readonly name = 'NotReadyError';
   readonly code = 'not_ready';
   readonly statusCode = 409;
 }
 
 export class ConflictError extends AppError {
+  override readonly name = 'ConflictError';
   readonly code = 'conflict';
   readonly statusCode = 409;
 }
 
 export class PayloadTooLargeError extends AppError {
+  override readonly name = 'PayloadTooLargeError';
   readonly code = 'payload_too_large';
   readonly statusCode = 413;
 }
 
 export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = 'UnsupportedMediaTypeError';
   readonly code = 'unsupported_media_type';
   readonly statusCode = 415;
 }
@@ -57,12 +65,14 @@ export class UnsupportedMediaTypeError extends AppError {
 // ---- server errors (5xx): generic to the client, details only in logs --------------------------------
 
 export class InternalError extends AppError {
+  override readonly name = 'InternalError';
   readonly code = 'internal_error';
   readonly statusCode = 500;
   override readonly expose = false;
 }
 
 export class DependencyUnavailableError extends AppError {
+  override readonly name = 'DependencyUnavailableError';
   readonly code = 'dependency_unavailable';
   readonly statusCode = 503;
   override readonly expose = false;
@@ -72,24 +82,38 @@ export class DependencyUnavailableError extends AppError {
 
 /** The subtitles could not be read or are not a valid subtitle file. Not retried. */
 export class SubtitlesInvalidError extends AppError {
+  override readonly name = 'SubtitlesInvalidError';
   readonly code = 'subtitles_invalid';
   readonly statusCode = 422;
 }
 
 /** The subtitles object has not arrived yet: the workflow retries this one with backoff. */
 export class SubtitlesNotReadyError extends AppError {
+  override readonly name = 'SubtitlesNotReadyError';
   readonly code = 'subtitles_missing';
   readonly statusCode = 422;
 }
 
 /** The uploaded source is not a usable video (not media, no video stream, truncated). Not retried. */
 export class InputInvalidError extends AppError {
+  override readonly name = 'InputInvalidError';
   readonly code = 'input_invalid';
+  readonly statusCode = 422;
+}
+
+/**
+ * The output could not fit on the worker's disk at the requested quality (a near-lossless CRF on a long
+ * video): refused before encoding. Not retried: it would not fit the next time either.
+ */
+export class OutputTooLargeError extends AppError {
+  override readonly name = 'OutputTooLargeError';
+  readonly code = 'output_too_large';
   readonly statusCode = 422;
 }
 
 /** FFmpeg failed on an input that probed fine. */
 export class TranscodeFailedError extends AppError {
+  override readonly name = 'TranscodeFailedError';
   readonly code = 'transcode_failed';
   readonly statusCode = 500;
   override readonly expose = false;
@@ -97,6 +121,7 @@ export class TranscodeFailedError extends AppError {
 
 /** The worker's environment is broken (no font, no ffmpeg): an operator must act, retrying won't help. */
 export class WorkerMisconfiguredError extends AppError {
+  override readonly name = 'WorkerMisconfiguredError';
   readonly code = 'worker_misconfigured';
   readonly statusCode = 500;
   override readonly expose = false;
@@ -104,6 +129,7 @@ export class WorkerMisconfiguredError extends AppError {
 
 /** A storage call failed in a way that may pass (S3 5xx, throttling, network): retried by the workflow. */
 export class StorageUnavailableError extends AppError {
+  override readonly name = 'StorageUnavailableError';
   readonly code = 'storage_unavailable';
   readonly statusCode = 503;
   override readonly expose = false;
@@ -111,6 +137,7 @@ export class StorageUnavailableError extends AppError {
 
 /** The encode stopped making progress, or took longer than allowed. Not retried: it would hang again. */
 export class TranscodeTimeoutError extends AppError {
+  override readonly name = 'TranscodeTimeoutError';
   readonly code = 'timeout';
   readonly statusCode = 504;
 }
@@ -120,21 +147,45 @@ export class TranscodeTimeoutError extends AppError {
  * retries it with backoff. Messages name the host only, never the URL (its query may hold a token).
  */
 export class SubtitlesUnavailableError extends AppError {
+  override readonly name = 'SubtitlesUnavailableError';
   readonly code = 'subtitles_unavailable';
   readonly statusCode = 503;
 }
 
 /** The subtitle URL answered with a client error (4xx), could not be resolved, or redirected too often. */
 export class SubtitlesFetchFailedError extends AppError {
+  override readonly name = 'SubtitlesFetchFailedError';
   readonly code = 'subtitles_fetch_failed';
   readonly statusCode = 422;
 }
 
 /** The subtitle URL points somewhere the workflow must not go (a private, loopback or link-local address). */
 export class SubtitlesUrlRefusedError extends AppError {
+  override readonly name = 'SubtitlesUrlRefusedError';
   readonly code = 'subtitles_url_refused';
   readonly statusCode = 422;
 }
+
+/**
+ * The errors a workflow step (a pipeline Lambda or the worker) can end with, by the name Step Functions
+ * sees. describeFailure turns each into the code on the record; anything else becomes `internal_error`.
+ * `retried` says whether the ASL retries it (the README's error table tells users the same).
+ */
+export const PIPELINE_ERRORS = [
+  { error: SubtitlesInvalidError, retried: false },
+  { error: SubtitlesNotReadyError, retried: true },
+  { error: SubtitlesUnavailableError, retried: true },
+  { error: SubtitlesFetchFailedError, retried: false },
+  { error: SubtitlesUrlRefusedError, retried: false },
+  { error: InputInvalidError, retried: false },
+  { error: OutputTooLargeError, retried: false },
+  { error: TranscodeFailedError, retried: false },
+  { error: TranscodeTimeoutError, retried: false },
+  { error: WorkerMisconfiguredError, retried: false },
+  { error: StorageUnavailableError, retried: true },
+  { error: NotFoundError, retried: false },
+  { error: InternalError, retried: false },
+] as const satisfies readonly { error: new (message: string) => AppError; retried: boolean }[];
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;

@@ -33,6 +33,14 @@ export const FAILURE_CODE_DIMENSION = 'code';
 /** Locally and in tests; on AWS the stack sets POWERTOOLS_METRICS_NAMESPACE per deployment (vidp/<prefix>). */
 export const DEFAULT_METRICS_NAMESPACE = 'vidp';
 
+/**
+ * What a deployed function or task is given for Powertools Logger and Metrics: the `service` of its log lines
+ * and metrics, and the namespace its metrics count in. Powertools' own variables, not a config schema's.
+ */
+export function powertoolsEnvironment(service: string, metricsNamespace: string): Record<string, string> {
+  return { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: metricsNamespace };
+}
+
 export function createMetrics(service: (typeof METRIC_SERVICES)[keyof typeof METRIC_SERVICES]): Metrics {
   return new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,

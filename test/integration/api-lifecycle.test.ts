@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
-import { makeSampleClip, writeSrt } from '../../infra/local/sample-media.ts';
+import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 /**
  * The video API end to end over HTTP, through the local gateway, with the real workflow behind it:

@@ -4,7 +4,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dynamodb } from '../../functions/core/clients.ts';
-import { ConfigError, CursorConfigSchema, parseConfig } from '../../functions/core/config.ts';
+import { ConfigError, loadCursorSecretConfig } from '../../functions/core/config.ts';
 import { cursorSecretReader, secretsManager } from '../../functions/core/cursor-secret.ts';
 import { decodeCursor } from '../../functions/core/cursor.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
@@ -16,26 +16,26 @@ beforeEach(() => sm.reset());
 
 describe('where the cursor key comes from', () => {
   it('is Secrets Manager when the function is given the secret\'s ARN (on AWS)', () => {
-    expect(parseConfig(CursorConfigSchema, { CURSOR_SECRET_ARN: secretArn, AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' })).toEqual({
+    expect(loadCursorSecretConfig({ CURSOR_SECRET_ARN: secretArn, AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' })).toEqual({
       source: 'secrets-manager',
       secretId: secretArn,
     });
   });
 
   it('is the environment when the key itself is given (the local cloud, the tests)', () => {
-    expect(parseConfig(CursorConfigSchema, { CURSOR_SECRET: key })).toEqual({ source: 'environment', secret: key });
+    expect(loadCursorSecretConfig({ CURSOR_SECRET: key })).toEqual({ source: 'environment', secret: key });
   });
 
   it('is never the environment inside Lambda: a deployment cannot fall back to a key in plain text', () => {
-    expect(() => parseConfig(CursorConfigSchema, { CURSOR_SECRET: key, AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' })).toThrow(
+    expect(() => loadCursorSecretConfig({ CURSOR_SECRET: key, AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' })).toThrow(
       /CURSOR_SECRET: not accepted in Lambda/,
     );
   });
 
   it('must be one place: neither, or both, is a configuration error naming the variables', () => {
-    expect(() => parseConfig(CursorConfigSchema, {})).toThrow(/CURSOR_SECRET_ARN: required/);
-    expect(() => parseConfig(CursorConfigSchema, { CURSOR_SECRET: key, CURSOR_SECRET_ARN: secretArn })).toThrow(/not both/);
-    expect(() => parseConfig(CursorConfigSchema, { CURSOR_SECRET: 'short' })).toThrow(/CURSOR_SECRET: must be at least 32 characters/);
+    expect(() => loadCursorSecretConfig({})).toThrow(/CURSOR_SECRET_ARN: required/);
+    expect(() => loadCursorSecretConfig({ CURSOR_SECRET: key, CURSOR_SECRET_ARN: secretArn })).toThrow(/not both/);
+    expect(() => loadCursorSecretConfig({ CURSOR_SECRET: 'short' })).toThrow(/CURSOR_SECRET: must be at least 32 characters/);
   });
 });
 
