@@ -44,6 +44,11 @@ export interface LocalCloudOptions {
   workerEnv?: Record<string, string>;
   /** Waits before Retry attempts, in ms by state name (tests: 0). */
   retryIntervalOverrides?: RetryIntervalOverrides;
+  /**
+   * The simulated time from RunTask to the worker's start (placement, image pull). Default: env
+   * FARGATE_START_SECONDS, else 0. It counts against the Transcode state's HeartbeatSeconds, as on AWS.
+   */
+  fargateStartSeconds?: number;
   /** Extra environment of the Lambda functions (their configuration on AWS), e.g. SUBTITLE_ALLOWED_HOSTS. */
   functionEnv?: Record<string, string>;
   /** How often the scheduled cleanup runs; 0 turns the schedule off (it can still be run on demand). Default 1 h. */
@@ -134,6 +139,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       stepFunctions,
       logger,
+      fargateStartMs: 1000 * (options.fargateStartSeconds ?? Number(process.env.FARGATE_START_SECONDS ?? 0)),
     });
     cleanups.push(ecs.stopAll);
 

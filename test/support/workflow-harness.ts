@@ -53,6 +53,8 @@ export async function startHarness(options: Omit<LocalCloudOptions, 'port' | 'lo
     logger: log ?? (() => {}),
     retryIntervalOverrides: NO_RETRY_WAITS,
     cleanupIntervalMs: 0,
+    // A short simulated Fargate start, so the worker never runs as if RunTask started it at once.
+    fargateStartSeconds: 0.1,
     ...cloudOptions,
   });
   const s3 = new S3Client({

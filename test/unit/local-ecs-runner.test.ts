@@ -131,3 +131,49 @@ describe('local ECS runner', () => {
     ).rejects.toMatchObject({ name: 'ECS.ClientException' });
   });
 });
+
+describe('local ECS runner with a simulated Fargate start', () => {
+  let stepFunctions: StepFunctionsEndpoint;
+  const log: string[] = [];
+  const runnerStartingIn = (fargateStartMs: number) =>
+    createLocalEcsRunner({
+      stepFunctions,
+      logger: (line) => log.push(line),
+      fargateStartMs,
+      taskDefinitions: {
+        [TASK_DEFINITION]: {
+          containerName: 'worker',
+          command: async () => [process.execPath, '--input-type=module', '-e', REPORTING_WORKER],
+          environment: { AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
+        },
+      },
+    });
+  const run = (runner: LocalEcsRunner, mode: string, state: Partial<AslTaskState>, token: string) =>
+    runner.runTaskAndWaitForTaskToken(
+      {
+        TaskDefinition: TASK_DEFINITION,
+        Overrides: { ContainerOverrides: [{ Name: 'worker', Environment: [{ Name: 'TASK_TOKEN', Value: token }, { Name: 'MODE', Value: mode }] }] },
+      },
+      { task: { name: 'Transcode', resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', parameters: {}, ...state }, execution: { name: token, taskToken: token } },
+    );
+
+  beforeAll(async () => {
+    stepFunctions = await startStepFunctionsEndpoint();
+  });
+  afterAll(async () => {
+    await stepFunctions.stop();
+  });
+
+  it('counts HeartbeatSeconds from the state\'s start: a start longer than it fails the task before the worker beats once', async () => {
+    const runner = runnerStartingIn(1_500);
+    await expect(run(runner, 'heartbeat-forever', { heartbeatSeconds: 1 }, 'cold-start')).rejects.toMatchObject({ name: 'States.HeartbeatTimeout' });
+    expect(log.some((line) => line.includes('started:'))).toBe(false);
+    await runner.stopAll();
+  });
+
+  it('runs the worker once the start is over when the window leaves room for it', async () => {
+    const runner = runnerStartingIn(300);
+    await expect(run(runner, 'success', { heartbeatSeconds: 2 }, 'warm-enough')).resolves.toBeDefined();
+    await runner.stopAll();
+  });
+});

@@ -42,10 +42,46 @@ describe('createWorkflow', () => {
       },
     });
 
-    const output = await workflow.run({ id: 1 }, executionContext('run-1', 'token-1')).result;
+    const output = await workflow.run({ id: 1 }, executionContext('run-1', 'placeholder'), () => 'token-1').result;
 
     expect(output).toEqual({ id: 1, written: {} });
     expect(seen).toEqual([{ parameters: { id: 1 }, stateName: 'Remember', execution: { name: 'run-1', taskToken: 'token-1' } }]);
+  });
+
+  it('gives each attempt of a Task its own task token, in its Parameters where the definition reads $$.Task.Token', async () => {
+    const definition: StateMachineDefinition = {
+      StartAt: 'Work',
+      States: {
+        Work: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+          Parameters: { Overrides: { Environment: [{ Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' }] } },
+          Retry: [{ ErrorEquals: ['States.HeartbeatTimeout'], IntervalSeconds: 0, MaxAttempts: 2 }],
+          End: true,
+        },
+      },
+    };
+    const attempts: { parameterToken: unknown; invocationToken: string }[] = [];
+    const workflow = createWorkflow({
+      definition,
+      integrations: {
+        'arn:aws:states:::ecs:runTask.waitForTaskToken': async (parameters, { execution }) => {
+          const environment = (parameters as { Overrides: { Environment: { Value: string }[] } }).Overrides.Environment;
+          attempts.push({ parameterToken: environment[0]!.Value, invocationToken: execution.taskToken });
+          if (attempts.length < 3) throw Object.assign(new Error('no heartbeat'), { name: 'States.HeartbeatTimeout' });
+          return {};
+        },
+      },
+    });
+    let minted = 0;
+
+    await workflow.run({}, executionContext('run-2', '$$.Task.Token of run-2'), () => `token-${++minted}`).result;
+
+    expect(attempts).toEqual([
+      { parameterToken: 'token-1', invocationToken: 'token-1' },
+      { parameterToken: 'token-2', invocationToken: 'token-2' },
+      { parameterToken: 'token-3', invocationToken: 'token-3' },
+    ]);
   });
 
   it('serves every action of an AWS SDK service from its `:*` integration', () => {

@@ -44,6 +44,12 @@ export function createLocalEcsRunner(options: {
   taskDefinitions: Readonly<Record<string, LocalTaskDefinition>>;
   stepFunctions: StepFunctionsEndpoint;
   logger: CloudLog;
+  /**
+   * How long a task takes from RunTask to its container's start (FARGATE_START_SECONDS): on Fargate,
+   * placement, the ENI and the image pull, which count against the state's HeartbeatSeconds and
+   * TimeoutSeconds as they do on AWS.
+   */
+  fargateStartMs?: number;
 }): LocalEcsRunner {
   const running = new Set<ChildProcess>();
 
@@ -73,6 +79,10 @@ export function createLocalEcsRunner(options: {
       return task.outcome;
     }
     const [executable, ...args] = command;
+    if ((options.fargateStartMs ?? 0) > 0) {
+      log(`provisioning (simulated Fargate start: ${options.fargateStartMs} ms)`);
+      await task.settledOrAfter(options.fargateStartMs!);
+    }
     if (task.isSettled) return task.outcome;
     if (executable === undefined) {
       task.fail(taskError('ECS.ClientException', 'The task definition has an empty command'));
@@ -142,6 +152,19 @@ class TaskAwaitingReport {
 
   get isSettled(): boolean {
     return this.#settled;
+  }
+
+  /** Waits `ms`, or less if the task is settled meanwhile (a timeout, a stop). */
+  async settledOrAfter(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+      this.outcome.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+    clearTimeout(timer);
   }
 
   fail(error: Error): void {

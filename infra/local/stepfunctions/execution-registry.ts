@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { CloudLog } from '../cloud-log.ts';
 import type { JsonValue } from '../json.ts';
 import { executionArn, STATE_MACHINE_ARN, STATE_MACHINE_NAME, STATE_MACHINE_ROLE_ARN } from '../local-resources.ts';
@@ -46,6 +46,11 @@ export class ExecutionAlreadyExistsError extends Error {
   override readonly name = 'ExecutionAlreadyExists';
 }
 
+/** Opaque and long, like Step Functions' own (which are several hundred characters of base64). */
+function mintTaskToken(): string {
+  return `AQ${randomBytes(96).toString('base64url')}`;
+}
+
 type EventLog = WorkflowRun['eventLogs'] extends AsyncGenerator<infer Event> ? Event : never;
 
 /**
@@ -76,12 +81,15 @@ export class ExecutionRegistry {
     const context: ExecutionContext = {
       Execution: { Id: record.executionArn, Name: name, StartTime: startDate, Input: input, RoleArn: STATE_MACHINE_ROLE_ARN },
       StateMachine: { Id: STATE_MACHINE_ARN, Name: STATE_MACHINE_NAME },
-      Task: { Token: randomUUID() },
+      Task: { Token: `$$.Task.Token of ${name}` },
     };
-    this.#tokens.set(name, context.Task.Token);
     const log = (line: string) => this.#logger(`[exec ${name.slice(0, 8)}] ${line}`);
     log(`started${describeInput(input)}`);
-    const run = this.#workflow.run(input, context);
+    const run = this.#workflow.run(input, context, () => {
+      const token = mintTaskToken();
+      this.#tokens.set(name, token);
+      return token;
+    });
     this.#aborts.set(name, run.abort);
 
     const traced = this.#trace(record, run.eventLogs, log);

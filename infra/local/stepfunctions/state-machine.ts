@@ -14,15 +14,21 @@ export function loadPipelineDefinition(substitutions: Readonly<Record<string, st
 export interface ExecutionContext {
   Execution: { Id: string; Name: string; StartTime: string; Input: JsonValue; RoleArn: string };
   StateMachine: { Id: string; Name: string };
-  /** One token per execution: enough while a single `.waitForTaskToken` Task runs at a time. */
+  /**
+   * aws-local-stepfunctions' context is static, so `$$.Task.Token` is a placeholder, replaced in each Task
+   * attempt's Parameters by a token minted for that attempt (as Step Functions issues one per attempt).
+   */
   Task: { Token: string };
 }
+
+/** Per execution: mints the task token of each Task attempt (and remembers it, to refuse it once stopped). */
+export type TaskTokenMinter = () => string;
 
 export type WorkflowRun = ReturnType<StateMachine['run']>;
 
 export interface Workflow {
   definition: StateMachineDefinition;
-  run(input: JsonValue, context: ExecutionContext): WorkflowRun;
+  run(input: JsonValue, context: ExecutionContext, mintTaskToken: TaskTokenMinter): WorkflowRun;
 }
 
 export type RetryIntervalOverrides = NonNullable<NonNullable<RunOptions['overrides']>['retryIntervalOverrides']>;
@@ -41,13 +47,14 @@ export function createWorkflow(options: {
   const stateMachine = new StateMachine(options.definition);
   return {
     definition: options.definition,
-    run(input, context) {
+    run(input, context, mintTaskToken) {
       return stateMachine.run(input, {
         context: context as unknown as NonNullable<RunOptions['context']>,
         overrides: {
           taskResourceLocalHandlers: taskHandlersFor(options.definition, options.integrations, {
             name: context.Execution.Name,
-            taskToken: context.Task.Token,
+            taskTokenPlaceholder: context.Task.Token,
+            mintTaskToken,
           }),
           ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
         },

@@ -36,19 +36,40 @@ export function assertEveryTaskIsIntegrated(definition: object, integrations: Ta
   }
 }
 
-/** aws-local-stepfunctions overrides Tasks by state name: one handler per Task state, bound to its execution. */
+/**
+ * aws-local-stepfunctions overrides Tasks by state name: one handler per Task state, bound to its execution.
+ * Each call is one attempt (a retry calls it again) and gets a task token of its own in place of the
+ * context's placeholder, as Step Functions issues a new token per attempt: a worker of an earlier attempt
+ * that reports late holds a token nobody waits on any more.
+ */
 export function taskHandlersFor(
   definition: object,
   integrations: TaskIntegrations,
-  execution: TaskInvocation['execution'],
+  execution: { name: string; taskTokenPlaceholder: string; mintTaskToken: () => string },
 ): Record<string, (parameters: JsonValue) => Promise<JsonValue>> {
   return Object.fromEntries(
     taskStatesOf(definition).map((task) => {
       const integration = integrationFor(integrations, task.resource);
       if (integration === undefined) throw new Error(`No local integration for ${task.resource}`);
-      return [task.name, (parameters: JsonValue) => integration(parameters, { task, execution })];
+      return [
+        task.name,
+        (parameters: JsonValue) => {
+          const taskToken = execution.mintTaskToken();
+          const withToken = replaceString(parameters, execution.taskTokenPlaceholder, taskToken);
+          return integration(withToken, { task, execution: { name: execution.name, taskToken } });
+        },
+      ];
     }),
   );
+}
+
+function replaceString(value: JsonValue, placeholder: string, replacement: string): JsonValue {
+  if (typeof value === 'string') return value === placeholder ? replacement : value;
+  if (Array.isArray(value)) return value.map((item) => replaceString(item, placeholder, replacement));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replaceString(item, placeholder, replacement)]));
+  }
+  return value;
 }
 
 /** An error as a Task state reports it: `name` is the Error that Retry/Catch match, `message` the Cause. */
