@@ -48,6 +48,7 @@ export function createApiClient(apiUrl: string) {
       call<{ parts: { part_number: number; url: string }[] }>('POST', `/videos/${id}/upload/parts`, { part_numbers: partNumbers }),
     completeUpload: (id: string, parts: { part_number: number; etag: string }[]) =>
       call<PublicVideo>('POST', `/videos/${id}/upload/complete`, { parts }),
+    retryVideo: (id: string) => call<PublicVideo>('POST', `/videos/${id}/retry`),
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;

@@ -13,12 +13,14 @@ import { createLocalEcsRunner } from './ecs/task-runner.ts';
 import { bundleWorker } from './ecs/worker-bundle.ts';
 import { LocalEventBus } from './events/event-bus.ts';
 import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
+import { routeInterruptedExecutions } from './events/execution-status-rule.ts';
 import { startScheduler } from './events/scheduler.ts';
 import { createLambdaContext } from './lambda/context.ts';
 import { createFunctionHost } from './lambda/function-host.ts';
 import {
   CLEANUP_FUNCTION_MODULE,
   localFunctionOf,
+  RECONCILE_FUNCTION_MODULE,
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -105,14 +107,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(s3.stop);
     const dynamodb = await startLocalDynamoDb({ table: LOCAL_TABLE, ...dataDirOption(options.dataDir) });
     cleanups.push(dynamodb.stop);
-    // StopExecution reaches the registry, which exists only once the workflow is loaded below.
-    let executionsForStop: ExecutionRegistry | undefined;
+    // StopExecution and DescribeExecution reach the registry, which exists only once the workflow is loaded below.
+    let registry: ExecutionRegistry | undefined;
+    const loadedRegistry = () => {
+      if (registry === undefined) throw new Error('The workflow is not loaded yet');
+      return registry;
+    };
     const stepFunctions = await startStepFunctionsEndpoint({
       logger,
-      stopExecution: (executionArn, error, cause) => {
-        if (executionsForStop === undefined) throw new Error('The workflow is not loaded yet');
-        return executionsForStop.stop(executionArn, error, cause);
-      },
+      stopExecution: (executionArn, error, cause) => loadedRegistry().stop(executionArn, error, cause),
+      describeExecution: (executionArn) => loadedRegistry().describe(executionArn),
     });
     cleanups.push(stepFunctions.stop);
 
@@ -173,9 +177,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       integrations: createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs, events }),
       ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
     });
-    const executions = new ExecutionRegistry({ workflow, logger });
-    executionsForStop = executions;
     let accepting = true;
+    const invokeFunction = async (modulePath: string, event: unknown) => {
+      const handler = await loadHandler(modulePath);
+      return handler(event, createLambdaContext({ functionName: localFunctionOf(modulePath).name, requestId: randomUUID(), timeoutMs: 60_000 }));
+    };
+    const executions = new ExecutionRegistry({
+      workflow,
+      logger,
+      // Executions the cloud aborts as it stops are reconciled when it starts again on the same data.
+      onEnded: routeInterruptedExecutions((event) => (accepting ? invokeFunction(RECONCILE_FUNCTION_MODULE, event) : Promise.resolve()), logger),
+    });
+    registry = executions;
     cleanups.push(async () => {
       accepting = false;
       await executions.abortAll();
@@ -196,6 +209,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       logger,
     );
     cleanups.push(scheduler.stop);
+    if (options.dataDir !== undefined) {
+      // Records kept from an earlier run may be `processing` for executions that died with it: the cleanup's
+      // reconciler fails them as interrupted (retryable) now, rather than at the next hourly run.
+      scheduler.runNow('cleanup').catch((error: unknown) => logger(`[cloud] the cleanup at start failed: ${String(error)}`));
+    }
 
     connectUploadsToWorkflow({
       s3,
@@ -245,11 +263,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       events,
       runSchedule: (name) => scheduler.runNow(name),
       injectS3Fault: (rule) => s3.injectFault(rule),
-      invokeFunction: async (modulePath, event) => {
-        const handler = await loadHandler(modulePath);
-        const requestId = randomUUID();
-        return handler(event, createLambdaContext({ functionName: localFunctionOf(modulePath).name, requestId, timeoutMs: 60_000 }));
-      },
+      invokeFunction,
       stop,
     };
   } catch (error) {

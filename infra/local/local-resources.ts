@@ -45,6 +45,8 @@ export const TRANSCODE_TASK_DEFINITION_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCA
 export const LOCAL_EVENT_BUS_NAME = 'vidp-local-events';
 /** The scheduled cleanup function (an EventBridge schedule invokes it on AWS, the local scheduler here). */
 export const CLEANUP_FUNCTION_MODULE = functionModule('maintenance', 'cleanup');
+/** Takes Step Functions' status events of executions that ended without recording it. */
+export const RECONCILE_FUNCTION_MODULE = functionModule('maintenance', 'reconcile-execution');
 
 /**
  * The values CDK passes as `definitionSubstitutions`, locally. Every `${Placeholder}` of

@@ -66,9 +66,17 @@ export class ExecutionRegistry {
   readonly #tokens = new Map<string, string>();
   readonly #stopReasons = new Map<string, { error: string; cause: string }>();
 
-  constructor(options: { workflow: Pick<Workflow, 'run'>; logger: CloudLog }) {
+  readonly #onEnded: ((record: ExecutionRecord) => void) | undefined;
+
+  constructor(options: {
+    workflow: Pick<Workflow, 'run'>;
+    logger: CloudLog;
+    /** Step Functions' "Execution Status Change" event, once an execution has ended. */
+    onEnded?: (record: ExecutionRecord) => void;
+  }) {
     this.#workflow = options.workflow;
     this.#logger = options.logger;
+    this.#onEnded = options.onEnded;
   }
 
   /** Starts an execution (a fresh uuid as name unless given) and returns its name at once. */
@@ -109,6 +117,7 @@ export class ExecutionRegistry {
         this.#aborts.delete(name);
         const elapsed = Date.parse(record.stopDate) - Date.parse(record.startDate);
         log(`${record.status} in ${elapsed} ms${record.error ? ` — ${record.error}: ${record.cause ?? ''}` : ''}`);
+        this.#onEnded?.(record);
         return record;
       }),
     );
@@ -117,6 +126,21 @@ export class ExecutionRegistry {
 
   get(name: string): ExecutionRecord | undefined {
     return this.#records.get(name);
+  }
+
+  /** DescribeExecution: by ARN (or name); throws ExecutionDoesNotExist for an execution this cloud never ran. */
+  describe(executionArnOrName: string) {
+    const record = this.#records.get(executionArnOrName.split(':').pop() ?? '');
+    if (record === undefined) throw new ExecutionDoesNotExistError(`Execution does not exist: ${executionArnOrName}`);
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate,
+      ...(record.stopDate === undefined ? {} : { stopDate: record.stopDate }),
+      input: JSON.stringify(record.input),
+    };
   }
 
   /** Newest first. */

@@ -7,7 +7,8 @@ import { readJsonBody, type JsonValue } from '../json.ts';
 /**
  * The part of the Step Functions API vidp's code calls, in the AWS JSON 1.0 protocol the SDK's SFNClient
  * speaks: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat from the `.waitForTaskToken` worker, and
- * StopExecution from the API (deleting a video that is being processed). Both use the stock client with
+ * StopExecution from the API (deleting a video that is being processed), DescribeExecution from the reconciler
+ * (is a `processing` video's execution still running?). All use the stock client with
  * AWS_ENDPOINT_URL_SFN pointing here, exactly as they call Step Functions on AWS.
  */
 export interface StepFunctionsEndpoint {
@@ -21,6 +22,17 @@ export interface StepFunctionsEndpoint {
 
 /** StopExecution: stops the named execution and returns the token its waiting task holds, if any. */
 export type StopExecution = (executionArn: string, error: string, cause: string) => { stopDate: string; taskToken?: string };
+
+/** DescribeExecution: what the execution is (throws ExecutionDoesNotExist for one this cloud never ran). */
+export type DescribeExecution = (executionArn: string) => {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: string;
+  startDate: string;
+  stopDate?: string;
+  input: string;
+};
 
 export interface PendingTask {
   /** Resolves with the parsed `output` of SendTaskSuccess; rejects on SendTaskFailure with name = error, message = cause. */
@@ -56,7 +68,7 @@ class SfnApiError extends Error {
 }
 
 export async function startStepFunctionsEndpoint(
-  options: { logger?: CloudLog; stopExecution?: StopExecution } = {},
+  options: { logger?: CloudLog; stopExecution?: StopExecution; describeExecution?: DescribeExecution } = {},
 ): Promise<StepFunctionsEndpoint> {
   const waiters = new Map<string, Waiter>();
   const forgetTask = (token: string) => {
@@ -92,6 +104,21 @@ export async function startStepFunctionsEndpoint(
       if (stopped.taskToken !== undefined) forgetTask(stopped.taskToken);
       // The SDK reads stopDate as epoch seconds.
       return { stopDate: Date.parse(stopped.stopDate) / 1000 };
+    },
+    DescribeExecution(body) {
+      if (options.describeExecution === undefined) throw new SfnApiError('UnknownOperationException', 'DescribeExecution is not served here');
+      let described: ReturnType<DescribeExecution>;
+      try {
+        described = options.describeExecution(requireString(body, 'executionArn'));
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') throw new SfnApiError('ExecutionDoesNotExist', (error as Error).message);
+        throw error;
+      }
+      return {
+        ...described,
+        startDate: Date.parse(described.startDate) / 1000,
+        ...(described.stopDate === undefined ? {} : { stopDate: Date.parse(described.stopDate) / 1000 }),
+      };
     },
   };
 
