@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { ECSClient } from '@aws-sdk/client-ecs';
 
 /**
  * One client per AWS service, created at module load and shared by every invocation of a warm Lambda.
@@ -24,3 +25,6 @@ export const dynamodb = DynamoDBDocumentClient.from(dynamodbTables, {
 });
 
 export const sfn = new SFNClient({});
+
+/** StopTask for DELETE of a video being encoded. */
+export const ecs = new ECSClient({});
