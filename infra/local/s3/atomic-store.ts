@@ -200,10 +200,11 @@ export class AtomicFilesystemStore extends FilesystemStore {
  * Puts the atomic store in place of the one s3rver built in its constructor (s3rver takes no store option).
  * Call before `run()`: the bucket configuration it writes at start goes through the new store too.
  */
-export function useAtomicStore(server: { store: unknown; context: { store?: unknown } }, directory: string): AtomicFilesystemStore {
+export function useAtomicStore(server: object, directory: string): AtomicFilesystemStore {
   const store = new AtomicFilesystemStore(directory);
-  server.store = store;
-  server.context.store = store;
+  const s3rver = server as { store: unknown; context: { store: unknown } };
+  s3rver.store = store;
+  s3rver.context.store = store;
   return store;
 }
 
