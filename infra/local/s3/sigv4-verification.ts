@@ -128,7 +128,7 @@ async function verifyHeaderSignature(
   if (Math.abs(now.getTime() - requestTime.getTime()) > MAX_CLOCK_SKEW_MS) {
     throw new S3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.', {
       RequestTime: date ?? '',
-      ServerTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ServerTime: isoSeconds(now),
       MaxAllowedSkewMilliseconds: MAX_CLOCK_SKEW_MS,
     });
   }
@@ -194,18 +194,18 @@ async function verifyPresignedUrl(
   await compareSignatures(request, query, { scope, secret, longDate, signedHeaders, payloadHash, signature });
 
   const expiresAt = new Date(requestTime.getTime() + lifetimeSeconds * 1000);
-  const serverTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const serverTime = isoSeconds(now);
   if (requestTime.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
     throw accessDenied('Request is not yet valid', {
       'X-Amz-Date': longDate,
-      Expires: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Expires: isoSeconds(expiresAt),
       ServerTime: serverTime,
     });
   }
   if (now.getTime() > expiresAt.getTime()) {
     throw accessDenied('Request has expired', {
       'X-Amz-Expires': expires,
-      Expires: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Expires: isoSeconds(expiresAt),
       ServerTime: serverTime,
     });
   }
@@ -403,7 +403,12 @@ function parseLongDate(value: string): Date | undefined {
 }
 
 function formatLongDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return isoSeconds(date).replace(/[-:]/g, '');
+}
+
+/** ISO 8601 without milliseconds, as S3 writes times in its errors. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function dateOfScope(yyyymmdd: string): Date {
