@@ -6,6 +6,8 @@ import S3rver from 's3rver';
 import type { Logger } from './logger.ts';
 import { createS3FaultInjector, type S3FaultRule } from './s3-faults.ts';
 import { MEDIA_BUCKET_CORS_RULES } from '../resources.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
+import { strictS3Middlewares, useAtomicStore } from './s3/strict-s3-middlewares.ts';
 import { multipartListingMiddleware } from './s3-multipart-listing.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
 
@@ -56,11 +58,19 @@ export async function startLocalS3(options: { bucket: string; dataDir?: string; 
     directory,
     configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml()] }],
   });
+  // Objects are written whole or not at all (see s3/atomic-store.ts).
+  useAtomicStore(server, directory);
   // s3rver is a Koa app and composes its middleware when it starts listening: this one runs first.
   const requestOperation = new AsyncLocalStorage<ObjectWriteOperation | undefined>();
   server.middleware.unshift((context, next) => requestOperation.run(writeOperationOf(context), next));
-  // Served ahead of s3rver's router, which answers both with 405 (see s3-multipart-listing.ts).
-  server.middleware.splice(1, 0, multipartListingMiddleware(directory));
+  // As strict as S3 (signatures, POST policies), inside the write operation's storage, ahead of the multipart
+  // listing, which is served ahead of s3rver's router, which answers both with 405 (see s3-multipart-listing.ts).
+  const strict = strictS3Middlewares({
+    lookupSecret: (accessKeyId) => (accessKeyId === LOCAL_CREDENTIALS.accessKeyId ? LOCAL_CREDENTIALS.secretAccessKey : undefined),
+    region: LOCAL_REGION,
+  });
+  // The cast: vendor-types.d.ts declares s3rver's Koa context with fewer fields than these middlewares read.
+  server.middleware.splice(1, 0, ...(strict as unknown as typeof server.middleware), multipartListingMiddleware(directory));
   // Ahead of everything: an injected failure answers instead of S3.
   const faults = createS3FaultInjector();
   server.middleware.unshift(faults.middleware);
