@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { NODE_ESM_BUNDLE } from '../../infra/shared/bundling.ts';
 import { isEntryPoint } from './src/entry-point.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./src/worker.ts', import.meta.url));
@@ -15,15 +16,12 @@ export async function bundleWorker(outfile: string): Promise<void> {
     entryPoints: [WORKER_ENTRY],
     outfile,
     bundle: true,
-    platform: 'node',
-    format: 'esm',
+    platform: NODE_ESM_BUNDLE.platform,
+    format: NODE_ESM_BUNDLE.format,
+    // The local cloud runs the bundle on the host's Node, 20 or later; the image has 22.
     target: 'node20',
-    // Bundled CommonJS dependencies (parts of the AWS SDK) call require(); an ES module has none.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    // Error class names are the contract with the ASL (Retry/Catch match them; AppError takes `name` from
-    // the class). esbuild renames classes whose names collide across modules (it does so to the SDK's
-    // InvalidToken here); keepNames keeps every `.name` as written.
-    keepNames: true,
+    banner: { js: NODE_ESM_BUNDLE.banner },
+    keepNames: NODE_ESM_BUNDLE.keepNames,
     logLevel: 'warning',
   });
 }

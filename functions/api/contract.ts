@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CreateUploadRequestSchema } from '../core/create-upload.ts';
-import { MULTIPART_MAX_PARTS, VideoRecordSchema, VideoStatusSchema } from '../core/video.ts';
+import { FilenameSchema, MULTIPART_MAX_PARTS, VideoRecordSchema, VideoStatusSchema } from '../core/video.ts';
 
 /**
  * The REST API's contract as zod schemas: the handlers validate with them and the OpenAPI document is
@@ -93,7 +93,7 @@ const PIPELINE_OWNED_FIELDS = new Set(Object.keys(VideoRecordSchema.shape).filte
 export const UpdateVideoRequestSchema = z
   .strictObject(
     {
-      filename: z.string().trim().min(1).max(255).optional(),
+      filename: FilenameSchema.optional(),
       source_video_id: z.string().trim().min(1).max(256).optional(),
       title: z.string().trim().max(500).optional(),
       tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),

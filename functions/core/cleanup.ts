@@ -4,7 +4,9 @@ import {
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CleanupConfig } from './config.ts';
+import { reconcileProcessing } from './reconcile.ts';
 import { deleteObjects, listObjects } from './storage.ts';
 import { TEMP_PREFIX, UPLOADS_PREFIX } from './keys.ts';
 import type { Logger } from './log.ts';
@@ -13,6 +15,8 @@ import type { VideoError } from './video.ts';
 
 export interface CleanupDeps {
   s3: S3Client;
+  /** Asks whether the execution of a `processing` video still runs. */
+  sfn: Pick<SFNClient, 'send'>;
   repository: Pick<VideoRepository, 'listCreatedBefore' | 'markFailed' | 'find'>;
   bucket: string;
   config: CleanupConfig;
@@ -24,6 +28,8 @@ export interface CleanupReport {
   temp_objects_deleted: number;
   multipart_uploads_aborted: number;
   pending_uploads_expired: number;
+  /** `processing` records whose execution had ended without a word: now `failed` with `interrupted`. */
+  interrupted_videos_failed: number;
   source_objects_deleted: number;
   /** Parts that could not run here (e.g. a local S3 without ListMultipartUploads), with why. */
   skipped: string[];
@@ -45,6 +51,7 @@ export function uploadExpired(hours: number): VideoError {
  * - working files under temp/ older than TEMP_TTL_HOURS (left by runs that died);
  * - multipart uploads started more than MULTIPART_TTL_HOURS ago and never completed (their parts cost storage);
  * - records still `awaiting_upload` PENDING_UPLOAD_TTL_HOURS after creation: `failed` with `upload_expired`;
+ * - records in `processing` whose execution no longer runs: `failed` with `interrupted` (see reconcile.ts);
  * - sources of saved videos older than SOURCE_RETENTION_DAYS (failed videos keep theirs: they can be retried).
  * Every change is conditional or idempotent: two runs at once, or a run racing the workflow, do no harm.
  */
@@ -54,6 +61,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
     temp_objects_deleted: 0,
     multipart_uploads_aborted: 0,
     pending_uploads_expired: 0,
+    interrupted_videos_failed: 0,
     source_objects_deleted: 0,
     skipped: [],
   };
@@ -61,6 +69,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
     ['temp', async () => void (report.temp_objects_deleted = await deleteTempObjects(deps, now))],
     ['multipart', async () => void (report.multipart_uploads_aborted = await abortStaleMultipartUploads(deps, now, report))],
     ['pending', async () => void (report.pending_uploads_expired = await expirePendingUploads(deps, now))],
+    ['processing', async () => void (report.interrupted_videos_failed = await reconcileProcessing({ ...deps, now: () => now }))],
     ['sources', async () => void (report.source_objects_deleted = await deleteSavedSources(deps, now))],
   ];
   const failures: unknown[] = [];

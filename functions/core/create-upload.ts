@@ -8,9 +8,11 @@ import { keys } from './keys.ts';
 import { presignUpload, type PresignedPostUpload } from './storage.ts';
 import type { VideoRepository } from './video-repository.ts';
 import {
+  ContentTypeSchema,
   CrfSchema,
   DEFAULT_CRF,
   DEFAULT_RESOLUTION,
+  FilenameSchema,
   MULTIPART_MAX_PARTS,
   MULTIPART_MIN_PART_BYTES,
   ResolutionSchema,
@@ -31,8 +33,8 @@ const SubtitlesUrlSchema = z
 
 export const CreateUploadRequestSchema = z
   .object({
-    filename: z.string().trim().min(1).max(255),
-    content_type: z.string().trim().min(1).max(255),
+    filename: FilenameSchema,
+    content_type: ContentTypeSchema,
     size: z.number().int().positive(),
     resolution: ResolutionSchema.default(DEFAULT_RESOLUTION),
     crf: CrfSchema.default(DEFAULT_CRF),

@@ -101,6 +101,16 @@ export class InputInvalidError extends AppError {
   readonly statusCode = 422;
 }
 
+/**
+ * The output could not fit on the worker's disk at the requested quality (a near-lossless CRF on a long
+ * video): refused before encoding. Not retried: it would not fit the next time either.
+ */
+export class OutputTooLargeError extends AppError {
+  override readonly name = 'OutputTooLargeError';
+  readonly code = 'output_too_large';
+  readonly statusCode = 422;
+}
+
 /** FFmpeg failed on an input that probed fine. */
 export class TranscodeFailedError extends AppError {
   override readonly name = 'TranscodeFailedError';
@@ -168,6 +178,7 @@ export const PIPELINE_ERRORS = [
   { error: SubtitlesFetchFailedError, retried: false },
   { error: SubtitlesUrlRefusedError, retried: false },
   { error: InputInvalidError, retried: false },
+  { error: OutputTooLargeError, retried: false },
   { error: TranscodeFailedError, retried: false },
   { error: TranscodeTimeoutError, retried: false },
   { error: WorkerMisconfiguredError, retried: false },

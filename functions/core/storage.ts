@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import contentDisposition from 'content-disposition';
 
 export interface PresignedPostUpload {
   method: 'POST';
@@ -58,10 +59,25 @@ export async function presignPlayback(
       ResponseContentType: 'video/mp4',
       ...(request.filename === undefined
         ? {}
-        : { ResponseContentDisposition: `inline; filename="${request.filename.replace(/["\\\r\n]/g, '_')}"` }),
+        : { ResponseContentDisposition: inlineDisposition(request.filename) }),
     }),
     { expiresIn: request.expiresInSeconds },
   );
+}
+
+/**
+ * `inline; filename="<ASCII>"; filename*=UTF-8''<percent-encoded>` (RFC 6266): browsers save the file under
+ * its real name in any script, and the header itself stays ASCII, which every HTTP stack carries (a raw
+ * emoji or right-to-left mark in it made the object GET fail, and Latin-1 came out as mojibake).
+ */
+export function inlineDisposition(filename: string): string {
+  // A browser would take a path separator as a folder; content-disposition would keep the part after it only.
+  const name = filename.replace(/[\\/]/g, '_');
+  const asciiFallback = name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  return contentDisposition(name, { type: 'inline', fallback: asciiFallback });
 }
 
 /** Every object under `prefix`, page after page of ListObjectsV2. */

@@ -153,14 +153,15 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
     /**
      * Ends a job as failed. Only from a status that has not ended: a late failure never overwrites `saved`.
      * With `executionId`, a record in `processing` must belong to that execution (a stale execution cannot
-     * fail a newer attempt); with `onlyFrom`, only records in that status change (cleanup expires uploads).
+     * fail a newer attempt); with `onlyFrom`, only records in that status change (cleanup expires uploads;
+     * the reconciler fails `processing` records of one execution only).
      * Returns false when the record had already ended (or does not exist).
      */
     async markFailed(
       id: string,
       error: VideoError,
       now = new Date(),
-      options: { executionId?: string; onlyFrom?: 'awaiting_upload' } = {},
+      options: { executionId?: string; onlyFrom?: 'awaiting_upload' | 'processing' } = {},
     ): Promise<boolean> {
       const entry: TimelineEntry = {
         status: 'failed',
@@ -179,6 +180,15 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
       };
       if (options.onlyFrom === 'awaiting_upload') {
         condition = '#status = :awaiting';
+      } else if (options.onlyFrom === 'processing') {
+        // DynamoDB refuses values the expressions do not use.
+        delete values[':awaiting'];
+        values[':processing'] = 'processing' satisfies VideoStatus;
+        condition = '#status = :processing';
+        if (options.executionId !== undefined) {
+          condition += ' AND #execution = :execution';
+          values[':execution'] = options.executionId;
+        }
       } else {
         values[':processing'] = 'processing' satisfies VideoStatus;
         if (options.executionId !== undefined) {
@@ -197,7 +207,7 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
           '#error': 'error',
           '#updated': 'updated_at',
           '#timeline': 'timeline',
-          ...(options.executionId === undefined || options.onlyFrom !== undefined ? {} : { '#execution': 'execution_id' }),
+          ...(options.executionId === undefined || options.onlyFrom === 'awaiting_upload' ? {} : { '#execution': 'execution_id' }),
         },
         ExpressionAttributeValues: values,
       });

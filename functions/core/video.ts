@@ -20,7 +20,12 @@ export const ResolutionSchema = z.enum(['360p', '480p', '720p', '1080p']);
 export type Resolution = z.infer<typeof ResolutionSchema>;
 export const DEFAULT_RESOLUTION: Resolution = '720p';
 
-export const CRF_MIN = 0;
+/**
+ * Below this the encode is (near-)lossless: x264 is visually lossless around 17-18 already, and each step
+ * down grows the file by ~12 % for nothing a viewer sees, so CRF 0-11 mostly buys hours of billed encoding
+ * and a file the task's disk may not hold.
+ */
+export const CRF_MIN = 12;
 export const CRF_MAX = 51;
 export const DEFAULT_CRF = 23;
 export const CrfSchema = z.number().int().min(CRF_MIN).max(CRF_MAX);
@@ -39,6 +44,23 @@ export const X264_PRESETS = [
 ] as const;
 export const X264PresetSchema = z.enum(X264_PRESETS);
 export type X264Preset = z.infer<typeof X264PresetSchema>;
+
+/**
+ * A filename as users name files, in any script (emoji and right-to-left marks too: playback encodes it for
+ * the Content-Disposition header), but without control characters (NUL, CR/LF, DEL, C1), which no file
+ * system or header takes.
+ */
+export const FilenameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .refine((name) => !/\p{Cc}/u.test(name), 'must not contain control characters (NUL, line breaks, tabs, DEL)');
+
+/** `type/subtype` with optional parameters, as RFC 9110 writes a media type: never CR/LF or NUL. */
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\\\\\p{Cc}]*"))*$`, 'u');
+export const ContentTypeSchema = z.string().trim().min(1).max(255).regex(MEDIA_TYPE, 'must be a media type such as video/mp4');
 
 export const SOURCE_EXTENSIONS = ['mp4', 'mov', 'mkv', 'avi', 'webm'] as const;
 

@@ -1,4 +1,4 @@
-import { dynamodb, s3 } from '../core/clients.ts';
+import { dynamodb, s3, sfn } from '../core/clients.ts';
 import { runCleanup } from '../core/cleanup.ts';
 import { CleanupConfigSchema, loadConfig, parseConfig } from '../core/config.ts';
 import { log } from '../core/log.ts';
@@ -10,7 +10,7 @@ const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
 
 /** The scheduled cleanup (an EventBridge schedule; locally the local cloud's scheduler or `npm run cleanup`). */
 export async function handler(_event: unknown) {
-  const report = await runCleanup({ s3, repository, bucket: config.MEDIA_BUCKET, config: cleanupConfig, logger: log });
+  const report = await runCleanup({ s3, sfn, repository, bucket: config.MEDIA_BUCKET, config: cleanupConfig, logger: log });
   log.info('cleanup finished', { ...report });
   return report;
 }

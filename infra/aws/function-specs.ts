@@ -45,6 +45,8 @@ export interface FunctionGrants {
   listMultipartUploads?: true;
   /** states:StopExecution on the pipeline's executions. */
   stopExecutions?: true;
+  /** states:DescribeExecution on the pipeline's executions: is a `processing` video's run still going? */
+  describeExecutions?: true;
 }
 
 export interface FunctionSpec {
@@ -149,20 +151,36 @@ export const PIPELINE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
 export const MAINTENANCE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   // functions/core/cleanup.ts: lists and deletes stale temp/ files and old sources of saved videos (after
   // reading their records), aborts stale multipart uploads (the browser's under uploads/, the worker's
-  // under videos/), and fails records whose upload never came (status index query + conditional update).
+  // under videos/), fails records whose upload never came (status index query + conditional update), and
+  // reconciles `processing` records (functions/core/reconcile.ts): asks whether their execution still
+  // runs, fails them if not, and deletes their temp/ files and partial output under videos/.
   cleanup: {
     grants: {
       items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       queries: ['byStatus'],
-      listBucket: [TEMP_PREFIX, UPLOADS_PREFIX],
+      listBucket: [TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX],
       listMultipartUploads: true,
       objects: [
         { prefix: TEMP_PREFIX, actions: ['s3:DeleteObject'] },
         { prefix: UPLOADS_PREFIX, actions: ['s3:DeleteObject', 's3:AbortMultipartUpload'] },
-        { prefix: VIDEOS_PREFIX, actions: ['s3:AbortMultipartUpload'] },
+        { prefix: VIDEOS_PREFIX, actions: ['s3:DeleteObject', 's3:AbortMultipartUpload'] },
       ],
+      describeExecutions: true,
     },
     timeout: Duration.minutes(5),
+  },
+  // Step Functions' status events of executions that ended TIMED_OUT / ABORTED / FAILED: reads the video's
+  // record, fails it conditionally, deletes its temp/ files and partial output under videos/.
+  'reconcile-execution': {
+    grants: {
+      items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      listBucket: [TEMP_PREFIX, VIDEOS_PREFIX],
+      objects: [
+        { prefix: TEMP_PREFIX, actions: ['s3:DeleteObject'] },
+        { prefix: VIDEOS_PREFIX, actions: ['s3:DeleteObject'] },
+      ],
+    },
+    timeout: Duration.seconds(30),
   },
 };
 
@@ -217,8 +235,12 @@ export function applyGrants(role: IRole, grants: FunctionGrants, targets: GrantT
   if (grants.listMultipartUploads) {
     allow(new PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [bucket.bucketArn] }));
   }
-  if (grants.stopExecutions) {
-    allow(new PolicyStatement({ actions: ['states:StopExecution'], resources: [targets.executionsArn] }));
+  const executionActions = [
+    ...(grants.stopExecutions ? ['states:StopExecution'] : []),
+    ...(grants.describeExecutions ? ['states:DescribeExecution'] : []),
+  ];
+  if (executionActions.length > 0) {
+    allow(new PolicyStatement({ actions: executionActions, resources: [targets.executionsArn] }));
     acknowledgeWildcardResource(
       role,
       targets.executionsArn,

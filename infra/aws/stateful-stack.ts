@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TEMP_PREFIX, VIDEOS_PREFIX } from '../../functions/core/keys.ts';
-import { MEDIA_BUCKET_CORS_RULES, VIDEOS_TABLE_DEFINITION } from '../resources.ts';
+import { MEDIA_BUCKET_CORS_RULES, VIDEOS_TABLE_DEFINITION } from '../shared/resources.ts';
 import type { DeployConfig } from './deploy-config.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -51,7 +51,7 @@ export class StatefulStack extends Stack {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'media/',
-      // The local S3's rules (infra/resources.ts), with the deployment's origins instead of "*".
+      // The local S3's rules (infra/shared/resources.ts), with the deployment's origins instead of "*".
       cors: MEDIA_BUCKET_CORS_RULES.map((rule) => ({
         allowedOrigins: config.allowedOrigins,
         allowedMethods: rule.allowedMethods.map((method) => HttpMethods[method]),

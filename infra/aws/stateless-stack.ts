@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import type { ConfigSchema } from '../../functions/core/config.ts';
+import type { EnvironmentOf } from '../../functions/core/environment-contract.ts';
 import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -9,6 +10,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { API_ROUTES } from '../../functions/api/routes.ts';
+import { pipelineFunctionsOf, readPipelineDefinition } from '../shared/pipeline-definition.ts';
+import { functionEntry, functionEntryExists, PACKAGE_VERSION, type FunctionGroup } from '../shared/repository.ts';
 import { Operations } from './constructs/operations.ts';
 import { PipelineWorkflow } from './constructs/pipeline-workflow.ts';
 import { TranscodeWorker } from './constructs/transcode-worker.ts';
@@ -24,8 +27,6 @@ import {
   type FunctionSpec,
   type GrantTargets,
 } from './function-specs.ts';
-import { functionEntry, functionEntryExists, repoPath } from './repo-paths.ts';
-import { placeholdersIn, readPipelineDefinition } from './workflow/asl.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
@@ -36,6 +37,10 @@ export interface StatelessStackProps extends StackProps {
 /** The scheduled cleanup, wired up once functions/maintenance/cleanup.ts exists. */
 const CLEANUP_FUNCTION = 'cleanup';
 const CLEANUP_SCHEDULE = Schedule.rate(Duration.hours(1));
+/** Fails the video of an execution that ended without recording it (functions/core/reconcile.ts). */
+const RECONCILE_FUNCTION = 'reconcile-execution';
+/** The execution statuses Step Functions announces on the default bus after which no state of ours ran. */
+const INTERRUPTED_EXECUTION_STATUSES = ['TIMED_OUT', 'ABORTED', 'FAILED'];
 
 /**
  * Everything that holds no data and can be redeployed at will: the functions, the FFmpeg worker, the
@@ -91,12 +96,9 @@ export class StatelessStack extends Stack {
       logRemovalPolicy,
     });
 
-    // The ASL names each Lambda task `${PascalNameFunctionArn}`: functions/pipeline/{kebab-name}.ts serves it.
     const taskFunctions: Record<string, IFunction> = {};
-    for (const placeholder of placeholdersIn(readPipelineDefinition())) {
-      const name = /^(\w+)FunctionArn$/.exec(placeholder)?.[1];
-      if (name === undefined) continue;
-      taskFunctions[placeholder] = this.addFunction('pipeline', kebabCase(name), PIPELINE_FUNCTIONS);
+    for (const { placeholder, name } of pipelineFunctionsOf(readPipelineDefinition())) {
+      taskFunctions[placeholder] = this.addFunction('pipeline', name, PIPELINE_FUNCTIONS);
     }
 
     this.workflow = new PipelineWorkflow(this, 'Pipeline', {
@@ -134,6 +136,17 @@ export class StatelessStack extends Stack {
       });
     }
 
+    const reconciler = this.addFunction('maintenance', RECONCILE_FUNCTION, MAINTENANCE_FUNCTIONS);
+    new Rule(this, 'InterruptedExecutions', {
+      description: 'A pipeline execution that timed out, was aborted or failed outside its Catch: fail its video as interrupted',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: INTERRUPTED_EXECUTION_STATUSES, stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+      },
+      targets: [new LambdaFunction(reconciler, { retryAttempts: 4 })],
+    });
+
     this.operations = new Operations(this, 'Operations', {
       name: prefix,
       stateMachine: this.workflow.stateMachine,
@@ -160,7 +173,7 @@ export class StatelessStack extends Stack {
 
   /** A VidpFunction for functions/{group}/{name}.ts with the environment every handler parses and its grants. */
   private addFunction(
-    group: 'api' | 'pipeline' | 'maintenance',
+    group: FunctionGroup,
     name: string,
     registry: Readonly<Record<string, FunctionSpec>>,
   ): VidpFunction {
@@ -191,7 +204,7 @@ export class StatelessStack extends Stack {
       MAX_UPLOAD_BYTES: String(this.config.maxUploadBytes),
       ALLOWED_ORIGINS: this.config.allowedOrigins.join(','),
       VIDP_VERSION: PACKAGE_VERSION,
-    };
+    } satisfies EnvironmentOf<typeof ConfigSchema>;
   }
 
   /**
@@ -213,12 +226,6 @@ export class StatelessStack extends Stack {
     }
     return this.cursorSecret.secretValue.unsafeUnwrap();
   }
-}
-
-const PACKAGE_VERSION = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
-
-function kebabCase(pascal: string): string {
-  return pascal.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
 }
 
 function pascalCase(kebab: string): string {

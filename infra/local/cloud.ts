@@ -2,16 +2,19 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startLocalDynamoDb } from './dynamodb.ts';
-import { createLocalEcsRunner } from './ecs-runner.ts';
-import { applyToProcessEnv, localAwsEnvironment } from './environment.ts';
-import { connectUploadsToWorkflow } from './event-bridge.ts';
-import { ExecutionRegistry } from './execution-registry.ts';
-import { startGateway } from './gateway.ts';
-import { createHandlerLoader, REPO_ROOT } from './handler-modules.ts';
-import { LocalEventBus } from './integrations/eventbridge.ts';
-import { createLambdaContext } from './lambda-context.ts';
-import { createLocalIntegrations } from './local-integrations.ts';
+import { REPO_ROOT } from '../shared/repository.ts';
+import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
+import { startGateway } from './apigateway/http-gateway.ts';
+import { applyToProcessEnv, localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
+import { createConsoleLog, type CloudLog } from './cloud-log.ts';
+import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
+import { createLocalEcsRunner } from './ecs/task-runner.ts';
+import { bundleWorker } from './ecs/worker-bundle.ts';
+import { LocalEventBus } from './events/event-bus.ts';
+import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
+import { startScheduler } from './events/scheduler.ts';
+import { createLambdaContext } from './lambda/context.ts';
+import { createHandlerLoader } from './lambda/handler-loader.ts';
 import {
   CLEANUP_FUNCTION_MODULE,
   LOCAL_BUCKET,
@@ -20,15 +23,13 @@ import {
   LOCAL_TABLE,
   STATE_MACHINE_ARN,
   TRANSCODE_TASK_DEFINITION_ARN,
-  WORKER_CONTAINER_NAME,
 } from './local-resources.ts';
-import { createConsoleLogger, type Logger } from './logger.ts';
-import { startLocalS3 } from './s3.ts';
-import type { S3FaultRule } from './s3-faults.ts';
-import { startScheduler } from './scheduler.ts';
-import { startTaskTokenBroker } from './task-token-broker.ts';
-import { bundleWorker } from './worker-bundle.ts';
-import { createWorkflow, loadPipelineDefinition, type RetryIntervalOverrides } from './workflow.ts';
+import type { S3FaultRule } from './s3/fault-injection.ts';
+import { startLocalS3 } from './s3/local-s3.ts';
+import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
+import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
+import { startStepFunctionsEndpoint } from './stepfunctions/sfn-endpoint.ts';
+import { createWorkflow, loadPipelineDefinition, type RetryIntervalOverrides } from './stepfunctions/state-machine.ts';
 
 export interface LocalCloudOptions {
   /** Port of the HTTP gateway; 0 picks a free one. Default: env PORT, else 3000. */
@@ -36,7 +37,7 @@ export interface LocalCloudOptions {
   /** Keep S3 objects and DynamoDB items here across restarts; default: temporary, gone on stop. */
   dataDir?: string;
   /** Where the cloud says what it does; default: timestamped lines on stderr. */
-  logger?: Logger;
+  logger?: CloudLog;
   /** Extra environment of the worker container (its task definition's), e.g. FFMPEG_PRESET or a font path. */
   workerEnv?: Record<string, string>;
   /** Waits before Retry attempts, in ms by state name (tests: 0). */
@@ -77,7 +78,7 @@ export interface LocalCloud {
  * Sets the Lambda environment on process.env (the handlers run in this process); stop() restores it.
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
-  const logger = options.logger ?? createConsoleLogger();
+  const logger = options.logger ?? createConsoleLog();
   const port = options.port ?? Number(process.env.PORT ?? 3000);
   const cleanups: (() => Promise<void> | void)[] = [];
   const stop = async () => {
@@ -97,19 +98,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(dynamodb.stop);
     // StopExecution reaches the registry, which exists only once the workflow is loaded below.
     let executionsForStop: ExecutionRegistry | undefined;
-    const broker = await startTaskTokenBroker({
+    const stepFunctions = await startStepFunctionsEndpoint({
       logger,
       stopExecution: (executionArn, error, cause) => {
         if (executionsForStop === undefined) throw new Error('The workflow is not loaded yet');
         return executionsForStop.stop(executionArn, error, cause);
       },
     });
-    cleanups.push(broker.stop);
+    cleanups.push(stepFunctions.stop);
 
     // Before any handler module loads: they read their configuration and build their clients at import.
     const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
     // The Lambda functions call Step Functions too (DELETE stops a running execution): same local endpoint.
-    cleanups.push(applyToProcessEnv({ ...awsEnvironment, AWS_ENDPOINT_URL_SFN: broker.endpoint, ...options.functionEnv }));
+    cleanups.push(applyToProcessEnv({ ...awsEnvironment, AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, ...options.functionEnv }));
 
     const workerCommand = await prepareWorker(logger, cleanups);
     const ecs = createLocalEcsRunner({
@@ -117,11 +118,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         [TRANSCODE_TASK_DEFINITION_ARN]: {
           containerName: WORKER_CONTAINER_NAME,
           command: workerCommand,
-          environment: { ...awsEnvironment, AWS_ENDPOINT_URL_SFN: broker.endpoint, ...options.workerEnv },
+          // What the container gets on Fargate: the platform's variables and the task definition's (no
+          // Lambda configuration such as the cursor key); the job comes from ContainerOverrides.
+          environment: {
+            ...localPlatformEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, stepFunctions: stepFunctions.endpoint }),
+            ...(localWorkerTaskEnvironment({ bucket: s3.bucket, table: dynamodb.table }) as Record<string, string>),
+            ...options.workerEnv,
+          },
           logLabel: (environment) => environment.VIDEO_ID ?? 'task',
         },
       },
-      broker,
+      stepFunctions,
       logger,
     });
     cleanups.push(ecs.stopAll);
@@ -182,7 +189,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       executionsUrl: `${gatewayUrl}/_local/executions`,
       s3Endpoint: s3.endpoint,
       dynamodbEndpoint: dynamodb.endpoint,
-      stepFunctionsEndpoint: broker.endpoint,
+      stepFunctionsEndpoint: stepFunctions.endpoint,
       bucket: s3.bucket,
       table: dynamodb.table,
       stateMachineArn: STATE_MACHINE_ARN,
@@ -209,7 +216,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       s3Endpoint: s3.endpoint,
       s3Directory: s3.directory,
       dynamodbEndpoint: dynamodb.endpoint,
-      stepFunctionsEndpoint: broker.endpoint,
+      stepFunctionsEndpoint: stepFunctions.endpoint,
       bucket: s3.bucket,
       table: dynamodb.table,
       executions,
@@ -232,7 +239,7 @@ function dataDirOption(dataDir: string | undefined): { dataDir?: string } {
  * Bundles the worker once, as the image build does, so every task runs the same bundle. A worker that does
  * not compile stops the start (fail fast).
  */
-async function prepareWorker(logger: Logger, cleanups: (() => Promise<void> | void)[]): Promise<() => Promise<string[]>> {
+async function prepareWorker(logger: CloudLog, cleanups: (() => Promise<void> | void)[]): Promise<() => Promise<string[]>> {
   // Inside the repository (git-ignored .build/), so a bundle that leaves packages external still resolves them.
   await mkdir(join(REPO_ROOT, '.build'), { recursive: true });
   const outDir = await mkdtemp(join(REPO_ROOT, '.build', 'local-worker-'));

@@ -9,12 +9,12 @@
 import './polyfills.ts';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { ApiError, createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from './api-client.ts';
+import { ApiError, createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
-import type { ExecutionRecord } from './execution-registry.ts';
-import { REPO_ROOT } from './handler-modules.ts';
-import { summarizeMedia, topLevelBoxes, saveFrame, type MediaSummary } from './media-inspect.ts';
-import { makeSampleClip, sampleCues, writeSrt } from './sample-media.ts';
+import type { ExecutionRecord } from './stepfunctions/execution-registry.ts';
+import { REPO_ROOT } from '../shared/repository.ts';
+import { summarizeMedia, topLevelBoxes, saveFrame, type MediaSummary } from '../dev-kit/media-inspect.ts';
+import { makeSampleClip, sampleCues, writeSrt } from '../dev-kit/sample-media.ts';
 
 const CLIP = { seconds: 20, width: 1920, height: 1080 };
 const TARGET = { resolution: '720p', crf: 23, preset: 'veryfast' } as const;

@@ -1,3 +1,7 @@
+import { pipelineFunctionsOf, readPipelineDefinition } from '../shared/pipeline-definition.ts';
+import { functionModule } from '../shared/repository.ts';
+import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
+
 /**
  * Names and ARNs of the local stand-ins for the AWS resources the CDK stacks create. The account id is the
  * conventional all-zero one of local AWS emulators, so an ARN printed in a log is never mistaken for a real one.
@@ -21,19 +25,20 @@ export function executionArn(executionName: string): string {
 
 const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 
+/** The Lambda functions the workflow invokes, found in the ASL as the CDK app finds them, named `vidp-{name}`. */
+const PIPELINE_FUNCTIONS = pipelineFunctionsOf(readPipelineDefinition()).map((fn) => ({ ...fn, arn: lambdaArn(`vidp-${fn.name}`) }));
+
 /** Lambda functions the workflow invokes, by the ARN the ASL receives, with the module that serves each. */
-export const LOCAL_LAMBDA_FUNCTIONS = {
-  [lambdaArn('vidp-prepare-subtitles')]: 'functions/pipeline/prepare-subtitles.ts',
-  [lambdaArn('vidp-mark-failed')]: 'functions/pipeline/mark-failed.ts',
-} as const satisfies Record<string, string>;
+export const LOCAL_LAMBDA_FUNCTIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  PIPELINE_FUNCTIONS.map((fn) => [fn.arn, functionModule('pipeline', fn.name)]),
+);
 
 export const LOCAL_CLUSTER_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster/vidp-local`;
 export const TRANSCODE_TASK_DEFINITION_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:task-definition/vidp-transcode:1`;
-export const WORKER_CONTAINER_NAME = 'ffmpeg-worker';
 /** Where the workflow publishes VideoSaved / VideoFailed; locally a bus that logs and keeps them. */
 export const LOCAL_EVENT_BUS_NAME = 'vidp-local-events';
 /** The scheduled cleanup function (an EventBridge schedule invokes it on AWS, the local scheduler here). */
-export const CLEANUP_FUNCTION_MODULE = 'functions/maintenance/cleanup.ts';
+export const CLEANUP_FUNCTION_MODULE = functionModule('maintenance', 'cleanup');
 
 /**
  * The values CDK passes as `definitionSubstitutions`, locally. Every `${Placeholder}` of
@@ -42,8 +47,7 @@ export const CLEANUP_FUNCTION_MODULE = 'functions/maintenance/cleanup.ts';
 export const LOCAL_SUBSTITUTIONS: Readonly<Record<string, string>> = {
   MediaBucket: LOCAL_BUCKET,
   VideosTable: LOCAL_TABLE,
-  PrepareSubtitlesFunctionArn: lambdaArn('vidp-prepare-subtitles'),
-  MarkFailedFunctionArn: lambdaArn('vidp-mark-failed'),
+  ...Object.fromEntries(PIPELINE_FUNCTIONS.map((fn) => [fn.placeholder, fn.arn])),
   ClusterArn: LOCAL_CLUSTER_ARN,
   TranscodeTaskDefinitionArn: TRANSCODE_TASK_DEFINITION_ARN,
   WorkerContainerName: WORKER_CONTAINER_NAME,

@@ -8,11 +8,11 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { applyToProcessEnv, localAwsEnvironment } from './environment.ts';
-import { repoPath } from './handler-modules.ts';
-import { createLambdaContext } from './lambda-context.ts';
+import { applyToProcessEnv, localAwsEnvironment } from './aws-environment.ts';
+import { repoPath } from '../shared/repository.ts';
+import { createLambdaContext } from './lambda/context.ts';
 import { CLEANUP_FUNCTION_MODULE } from './local-resources.ts';
-import { scheduledEvent } from './scheduler.ts';
+import { scheduledEvent } from './events/scheduler.ts';
 
 interface LocalInfo {
   s3Endpoint: string;

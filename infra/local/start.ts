@@ -1,10 +1,10 @@
 // First: aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks.
 import './polyfills.ts';
 import { startLocalCloud } from './cloud.ts';
-import { createConsoleLogger } from './logger.ts';
+import { createConsoleLog } from './cloud-log.ts';
 
 /** `npm start`: the local cloud in the foreground until Ctrl-C. */
-const logger = createConsoleLogger();
+const logger = createConsoleLog();
 const cloud = await startLocalCloud({
   logger,
   // Optional: keep uploads and records across restarts.

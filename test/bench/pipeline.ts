@@ -16,12 +16,13 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildTranscodeArgs, displayDimensions, fitWithinBox, parseProbe } from '../../functions/core/transcode.ts';
+import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { probe } from '../../containers/ffmpeg/src/probe.ts';
 import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
-import { REPO_ROOT } from '../../infra/local/handler-modules.ts';
-import { makeSampleClip, sampleCues, writeSrt } from '../../infra/local/sample-media.ts';
+import { REPO_ROOT } from '../../infra/shared/repository.ts';
+import { makeSampleClip, sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);
 const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
@@ -48,9 +49,8 @@ async function ffmpeg(args: string[]): Promise<void> {
 
 /** Exactly the command the worker builds for this source and target. */
 async function workerCommand(source: string, subtitles: string, output: string): Promise<string[]> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', source]);
-  const probe = parseProbe(JSON.parse(stdout));
-  const size = fitWithinBox(displayDimensions(probe.video!), RESOLUTION_PRESETS[TARGET.resolution]);
+  const probed = await probe(source, 'source', { ffprobePath: 'ffprobe', timeoutMs: 120_000, signal: new AbortController().signal });
+  const size = fitWithinBox(displayDimensions(probed.video), RESOLUTION_PRESETS[TARGET.resolution]);
   return buildTranscodeArgs({
     inputPath: source,
     outputPath: output,
@@ -61,7 +61,8 @@ async function workerCommand(source: string, subtitles: string, output: string):
     height: size.height,
     crf: TARGET.crf,
     preset: TARGET.preset,
-    hasAudio: probe.hasAudio,
+    hasAudio: probed.hasAudio,
+    frameRate: outputFrameRate(probed.video),
   });
 }
 

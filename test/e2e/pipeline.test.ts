@@ -8,10 +8,10 @@ import {
   uploadVideo,
   waitForFinalStatus,
   type ApiClient,
-} from '../../infra/local/api-client.ts';
+} from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import { changedShareInBottom, grayFrame, summarizeMedia, topLevelBoxes, type MediaSummary } from '../../infra/local/media-inspect.ts';
-import { makeSampleClip, writeSrt, type SampleCue } from '../../infra/local/sample-media.ts';
+import { changedShareInBottom, grayFrame, summarizeMedia, topLevelBoxes, type MediaSummary } from '../../infra/dev-kit/media-inspect.ts';
+import { makeSampleClip, writeSrt, type SampleCue } from '../../infra/dev-kit/sample-media.ts';
 import type { PublicVideo } from '../../functions/core/video.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { permissionsForTasks, UnmappedTaskError, type TaskTargets } from '../../infra/aws/workflow/asl-permissions.ts';
-import { placeholdersIn, readPipelineDefinition, substitutionsFor, taskStatesOf } from '../../infra/aws/workflow/asl.ts';
+import { placeholdersIn, readPipelineDefinition, taskStatesOf } from '../../infra/shared/pipeline-definition.ts';
 
 /** How the state machine role follows the ASL: derived Task by Task, and refused for a Task it cannot read. */
 const TARGETS: TaskTargets = {
@@ -13,6 +13,7 @@ const TARGETS: TaskTargets = {
       clusterPlaceholder: 'ClusterArn',
       clusterArn: 'arn:cluster/vidp',
       passRoleArns: ['arn:role/task', 'arn:role/execution'],
+      tasksArn: 'arn:task/vidp/*',
     },
   },
   eventBuses: { EventBusName: 'arn:event-bus/vidp' },
@@ -94,6 +95,33 @@ describe('permissionsForTasks', () => {
     ]);
   });
 
+  it('lets ECS tag the tasks it creates, and only at creation, when RunTask propagates tags or gives some', () => {
+    const runTask = (parameters: Record<string, unknown>) =>
+      definitionWith({
+        Transcode: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+          Parameters: { Cluster: '${ClusterArn}', TaskDefinition: '${TranscodeTaskDefinitionArn}', ...parameters },
+          End: true,
+        },
+      });
+    const tagging = (definition: string) =>
+      permissionsForTasks(taskStatesOf(definition), TARGETS).filter((permission) => permission.actions.includes('ecs:TagResource'));
+
+    expect(tagging(runTask({ PropagateTags: 'TASK_DEFINITION' }))).toEqual([
+      {
+        actions: ['ecs:TagResource'],
+        resources: ['arn:task/vidp/*'],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+        wildcardReason: expect.stringContaining('ecs:CreateAction = RunTask'),
+        states: ['Transcode'],
+      },
+    ]);
+    expect(tagging(runTask({ Tags: [{ Key: 'job', Value: 'x' }] }))).toHaveLength(1);
+    expect(tagging(runTask({ PropagateTags: 'NONE' }))).toEqual([]);
+    expect(tagging(runTask({}))).toEqual([]);
+  });
+
   it('finds Task states inside Parallel branches and Map item processors', () => {
     const invoke = {
       Type: 'Task',
@@ -130,15 +158,5 @@ describe('permissionsForTasks', () => {
     const covered = permissionsForTasks(tasks, targets).flatMap((permission) => permission.states);
 
     expect(new Set(covered)).toEqual(new Set(tasks.map((task) => task.name)));
-  });
-});
-
-describe('substitutionsFor', () => {
-  it('passes only the placeholders the definition uses', () => {
-    expect(substitutionsFor('{"A": "${Used}"}', { Used: 'u', Unused: 'x' })).toEqual({ Used: 'u' });
-  });
-
-  it('fails naming a placeholder the stack cannot fill', () => {
-    expect(() => substitutionsFor('{"A": "${Used}", "B": "${NewThing}"}', { Used: 'u' })).toThrow(/\$\{NewThing\}/);
   });
 });

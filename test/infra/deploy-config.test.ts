@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { readDeployConfig } from '../../infra/aws/deploy-config.ts';
-import { cdkJsonContext } from './synthesize.ts';
+import { cdkJsonContext } from '../../infra/shared/repository.ts';
 
 /** Deploy parameters as `-c name=value` delivers them: strings, checked before anything is built. */
 const configFrom = (context: Record<string, unknown>) => readDeployConfig(new App({ context }).node);

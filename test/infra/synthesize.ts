@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { repoPath } from '../../infra/aws/repo-paths.ts';
+import { cdkJsonContext } from '../../infra/shared/repository.ts';
 import { addVidpStacks, type VidpStacks } from '../../infra/aws/vidp-app.ts';
 
 /**
@@ -29,10 +29,6 @@ export interface ValidationReport {
     pluginName: string;
     violations: { ruleName: string; description?: string; severity?: string; violatingConstructs: { constructPath?: string }[] }[];
   }[];
-}
-
-export function cdkJsonContext(): Record<string, unknown> {
-  return (JSON.parse(readFileSync(repoPath('cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 }
 
 export function synthesizeVidp(context: Record<string, unknown> = {}): SynthesizedVidp {

@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../functions/api/routes.ts';
-import { SOURCE_UPLOAD_KEY_WILDCARD } from '../../functions/core/keys.ts';
-import { VIDEOS_TABLE_DEFINITION } from '../../infra/resources.ts';
-import { WORKER_CONTAINER_NAME } from '../../infra/local/local-resources.ts';
-import { functionEntryExists, PIPELINE_DEFINITION_FILE } from '../../infra/aws/repo-paths.ts';
+import { functionEntryExists, PIPELINE_DEFINITION_FILE } from '../../infra/shared/repository.ts';
 import {
   actionsOf,
   findingsOf,
@@ -46,17 +43,20 @@ describe('stateful stack: the data', () => {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: VIDEOS_TABLE_DEFINITION.globalSecondaryIndexes.map((index) => ({
-        IndexName: index.indexName,
+      // What functions/core/video-repository.ts queries: by status, by source video, by filename, newest first.
+      GlobalSecondaryIndexes: [
+        ['status-created_at-index', 'status'],
+        ['source_video_id-index', 'source_video_id'],
+        ['filename-index', 'filename'],
+      ].map(([IndexName, partitionKey]) => ({
+        IndexName,
         KeySchema: [
-          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: 'created_at', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       })),
     });
-    const indexNames = VIDEOS_TABLE_DEFINITION.globalSecondaryIndexes.map((index) => index.indexName).sort();
-    expect(indexNames).toEqual(['filename-index', 'source_video_id-index', 'status-created_at-index']);
   });
 
   it('lets a dev deployment be torn down completely', () => {
@@ -131,16 +131,15 @@ describe('workflow', () => {
         'detail-type': ['Object Created'],
         detail: {
           bucket: { name: [{ 'Fn::ImportValue': Match.stringLikeRegexp('MediaBucket') }] },
-          object: { key: [{ wildcard: SOURCE_UPLOAD_KEY_WILDCARD }] },
+          object: { key: [{ wildcard: 'uploads/*/source.*' }] },
         },
       },
       Targets: [Match.objectLike({ Arn: { Ref: stateMachineId }, DeadLetterConfig: Match.anyValue() })],
     });
-    expect(SOURCE_UPLOAD_KEY_WILDCARD).toBe('uploads/*/source.*');
   });
 
-  it('logs every execution at ALL with execution data, and traces it with X-Ray', () => {
-    expect(stateMachine().LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+  it('logs every state transition but no execution data (task tokens are in it), and traces it with X-Ray', () => {
+    expect(stateMachine().LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(stateMachine().TracingConfiguration).toEqual({ Enabled: true });
   });
 
@@ -162,12 +161,16 @@ describe('workflow', () => {
     expect(() => JSON.parse(filled)).not.toThrow();
   });
 
-  it('passes the worker container name and both public subnets to the Transcode task', () => {
+  it('passes the name of the task definition\'s container and both public subnets to the Transcode task', () => {
     const substitutions = stateMachine().DefinitionSubstitutions as Record<string, unknown>;
     const subnetIds = Object.entries(stateless())
       .filter(([, resource]) => resource.Type === 'AWS::EC2::Subnet')
       .map(([id]) => ({ Ref: id }));
-    expect(substitutions.WorkerContainerName).toBe(WORKER_CONTAINER_NAME);
+    const taskDefinition = Object.values(stateless()).find((resource) => resource.Type === 'AWS::ECS::TaskDefinition')!;
+    const containers = taskDefinition.Properties!.ContainerDefinitions as { Name: string }[];
+    expect(containers).toHaveLength(1);
+    // The ASL's ContainerOverrides name the container: ECS refuses an override for a container it does not have.
+    expect(substitutions.WorkerContainerName).toBe(containers[0]!.Name);
     expect([substitutions.SubnetA, substitutions.SubnetB]).toEqual(expect.arrayContaining(subnetIds));
     expect(subnetIds).toHaveLength(2);
   });
@@ -177,7 +180,8 @@ describe('workflow', () => {
     const ACTIONS_BY_INTEGRATION: [RegExp, (match: RegExpMatchArray) => string[]][] = [
       [/^arn:aws:states:::dynamodb:(\w+)$/, ([, operation]) => [`dynamodb:${pascal(operation!)}`]],
       [/^arn:aws:states:::lambda:invoke$/, () => ['lambda:InvokeFunction']],
-      [/^arn:aws:states:::ecs:runTask\.waitForTaskToken$/, () => ['ecs:RunTask', 'iam:PassRole']],
+      // ecs:TagResource too: Transcode propagates the task definition's tags, which ECS authorizes as tag-on-create.
+      [/^arn:aws:states:::ecs:runTask\.waitForTaskToken$/, () => ['ecs:RunTask', 'iam:PassRole', 'ecs:TagResource']],
       [/^arn:aws:states:::aws-sdk:s3:(\w+)$/, ([, operation]) => [`s3:${pascal(operation!)}`]],
       [/^arn:aws:states:::events:putEvents$/, () => ['events:PutEvents']],
     ];
@@ -234,8 +238,9 @@ describe('workflow', () => {
       for (const statement of statementsFor('dynamodb:UpdateItem')) {
         expect(JSON.stringify(statement.Resource)).toMatch(/VideosTable.*Arn/);
       }
+      // temp/ for the cleanup of a run; uploads/ for an upload no record waits for (its video was deleted).
       for (const statement of statementsFor('s3:DeleteObject')) {
-        expect(JSON.stringify(statement.Resource)).toMatch(/MediaBucket.*"\/temp\/\*"/);
+        expect(JSON.stringify(statement.Resource)).toMatch(/MediaBucket.*"\/(temp|uploads)\/\*"/);
       }
       for (const statement of statementsFor('ecs:RunTask')) {
         expect(JSON.stringify(statement.Resource)).toContain(':task-definition/vidp-dev-transcode:*');
@@ -247,6 +252,10 @@ describe('workflow', () => {
         expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
         expect(JSON.stringify(statement.Resource)).toMatch(/TranscodeTaskDefinition(Task|Execution)Role/);
       }
+      for (const statement of statementsFor('ecs:TagResource')) {
+        expect(statement.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+        expect(JSON.stringify(statement.Resource)).toMatch(/:task\/",\{"Ref":"TranscodeCluster\w+"\},"\/\*"/);
+      }
       for (const statement of statementsFor('events:PutEvents')) {
         expect(statement.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(vidp.statelessTemplate, 'AWS::Events::EventBus', 'Events'), 'Arn'] });
       }
@@ -255,7 +264,7 @@ describe('workflow', () => {
 });
 
 describe('transcode on Fargate', () => {
-  it('runs the worker image on ARM64 with the configured size, named as the ASL names it, logging to CloudWatch', () => {
+  it('runs the worker image on ARM64 with the configured size, logging to CloudWatch', () => {
     vidp.statelessTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
       RequiresCompatibilities: ['FARGATE'],
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
@@ -263,7 +272,6 @@ describe('transcode on Fargate', () => {
       Memory: '4096',
       ContainerDefinitions: [
         Match.objectLike({
-          Name: WORKER_CONTAINER_NAME,
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
           Environment: Match.arrayWith([
             { Name: 'MEDIA_BUCKET', Value: Match.anyValue() },
@@ -301,7 +309,7 @@ describe('transcode on Fargate', () => {
     });
   });
 
-  it('lets the worker do what containers/ffmpeg/src/worker.ts does, and answer only this state machine', () => {
+  it('lets the worker do what containers/ffmpeg/src does, and answer only this state machine', () => {
     const taskRoleId = logicalIdOf(vidp.statelessTemplate, 'AWS::IAM::Role', 'TranscodeTaskDefinitionTaskRole');
     const statements = statementsOfRole(vidp.statelessTemplate, taskRoleId);
     expect(new Set(statements.flatMap(actionsOf))).toEqual(
@@ -415,6 +423,26 @@ describe('API', () => {
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"validation_failed"') },
     });
   });
+
+  it.each([
+    'DEFAULT_4XX',
+    'DEFAULT_5XX',
+    'MISSING_AUTHENTICATION_TOKEN',
+    'INVALID_API_KEY',
+    'THROTTLED',
+    'QUOTA_EXCEEDED',
+    'REQUEST_TOO_LARGE',
+    'INTEGRATION_TIMEOUT',
+    'BAD_REQUEST_BODY',
+  ])('answers the gateway\'s own %s with CORS headers, so a browser can read the error', (type) => {
+    const responses = Object.values(vidp.statelessTemplate.findResources('AWS::ApiGateway::GatewayResponse', {
+      Properties: { ResponseType: type },
+    }));
+    expect(responses).toHaveLength(1);
+    const properties = responses[0]!.Properties as { ResponseParameters?: Record<string, string>; ResponseTemplates?: Record<string, string> };
+    expect(properties.ResponseParameters?.['gatewayresponse.header.Access-Control-Allow-Origin']).toMatch(/^'.+'$|^method\.request\.header\.origin$/);
+    expect(properties.ResponseTemplates?.['application/json']).toMatch(/"error":\{"code":"[a-z_]+"/);
+  });
 });
 
 describe('functions', () => {
@@ -432,11 +460,12 @@ describe('functions', () => {
     }
   });
 
-  it('creates one function per handler of the route table, plus the workflow tasks', () => {
+  it('creates one function per handler of the route table, plus the workflow tasks and the maintenance ones', () => {
     const expected = [
       ...new Set(API_ROUTES.map((route) => route.handler)),
       ...[...aslText.matchAll(/\$\{(\w+)FunctionArn\}/g)].map((match) => match[1]!.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase()),
-      ...(functionEntryExists('maintenance', 'cleanup') ? ['cleanup'] : []),
+      'cleanup',
+      'reconcile-execution',
     ];
     for (const name of expected) {
       expect(() => logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', `${pascal(name)}Function`), name).not.toThrow();
@@ -480,6 +509,30 @@ describe('functions', () => {
       ScheduleExpression: 'rate(1 hour)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [cleanupId, 'Arn'] } })],
     });
+  });
+});
+
+describe('the reconciler', () => {
+  it('hears Step Functions\' status events of pipeline executions that timed out, were aborted or failed', () => {
+    const reconciler = logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'ReconcileExecutionFunction');
+    vidp.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: Match.arrayEquals(['TIMED_OUT', 'ABORTED', 'FAILED']), stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [reconciler, 'Arn'] } })],
+    });
+  });
+
+  it('runs with the hourly cleanup too, which may ask Step Functions about the pipeline\'s executions', () => {
+    const cleanup = logicalIdOf(vidp.statelessTemplate, 'AWS::Lambda::Function', 'CleanupFunction');
+    vidp.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [cleanup, 'Arn'] } })],
+    });
+    const statements = statementsOfRole(vidp.statelessTemplate, logicalIdOf(vidp.statelessTemplate, 'AWS::IAM::Role', 'CleanupFunctionRole'));
+    expect(statements.some((statement) => [statement.Action].flat().includes('states:DescribeExecution'))).toBe(true);
   });
 });
 

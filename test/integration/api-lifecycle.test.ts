@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
-import { makeSampleClip, writeSrt } from '../../infra/local/sample-media.ts';
+import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 /**
  * The video API end to end over HTTP, through the local gateway, with the real workflow behind it:
@@ -149,6 +149,24 @@ describe('uploads', () => {
     const redirect = await fetch(`${cloud.apiUrl}/videos/${savedId}/playback?redirect=1`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*video\.mp4\?/);
+  });
+
+  it('the playback URL of a video named with an emoji answers 200 and 206: its ASCII-only Content-Disposition is signed like any query', async () => {
+    const filename = 'Präsentation 🎬 \u200fמצגת.mp4';
+    await call('PATCH', `/videos/${savedId}`, { filename });
+    const playback = await call<{ url: string }>('GET', `/videos/${savedId}/playback`);
+    expect(new URL(playback.url).searchParams.get('response-content-disposition')).toContain("filename*=UTF-8''");
+
+    const whole = await fetch(playback.url);
+    const range = await fetch(playback.url, { headers: { Range: 'bytes=0-99' } });
+
+    expect(whole.status).toBe(200);
+    await whole.arrayBuffer();
+    expect(range.status).toBe(206);
+    expect((await range.arrayBuffer()).byteLength).toBe(100);
+    const disposition = range.headers.get('content-disposition') ?? '';
+    expect(disposition).toMatch(/^inline; filename="[\x20-\x7e]+"; filename\*=UTF-8''/);
+    expect(decodeURIComponent(disposition.split("filename*=UTF-8''")[1]!)).toBe(filename);
   });
 
   it('deleting a video while it is processed stops its execution; once its worker has stopped nothing is left', async () => {

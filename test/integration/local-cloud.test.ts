@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -6,6 +5,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetBucketCorsCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -14,13 +14,13 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import type { ExecutionRecord } from '../../infra/local/execution-registry.ts';
-import { repoPath } from '../../infra/local/handler-modules.ts';
-import { LocalEventBus } from '../../infra/local/integrations/eventbridge.ts';
-import { createLocalIntegrations } from '../../infra/local/local-integrations.ts';
+import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
+import { LocalEventBus } from '../../infra/local/events/event-bus.ts';
+import { createLocalIntegrations } from '../../infra/local/stepfunctions/integrations/all-integrations.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SUBSTITUTIONS } from '../../infra/local/local-resources.ts';
-import { integrationFor, taskStatesOf } from '../../infra/local/task-integrations.ts';
-import { loadPipelineDefinition, PIPELINE_ASL_PATH, placeholdersIn } from '../../infra/local/workflow.ts';
+import { integrationFor } from '../../infra/local/stepfunctions/task-integration.ts';
+import { loadPipelineDefinition } from '../../infra/local/stepfunctions/state-machine.ts';
+import { placeholdersIn, readPipelineDefinition, taskStatesOf } from '../../infra/shared/pipeline-definition.ts';
 
 describe('local cloud', () => {
   let cloud: LocalCloud;
@@ -102,7 +102,7 @@ describe('local cloud', () => {
 
   describe('the workflow definition', () => {
     it('has a local value for every placeholder of the ASL', () => {
-      const placeholders = placeholdersIn(readFileSync(repoPath(PIPELINE_ASL_PATH), 'utf8'));
+      const placeholders = placeholdersIn(readPipelineDefinition());
 
       expect(placeholders.length).toBeGreaterThan(0);
       expect(placeholders.filter((name) => !(name in LOCAL_SUBSTITUTIONS))).toEqual([]);
@@ -120,12 +120,12 @@ describe('local cloud', () => {
       const tasks = taskStatesOf(loadPipelineDefinition());
 
       expect(tasks.length).toBeGreaterThan(0);
-      expect(tasks.filter(({ state }) => integrationFor(integrations, state.Resource) === undefined)).toEqual([]);
+      expect(tasks.filter((task) => integrationFor(integrations, task.resource) === undefined)).toEqual([]);
     });
   });
 
   describe('uploads start the pipeline', () => {
-    it('starts an execution for a source video and ends it at IgnoreDuplicateUpload when no record waits for it', async () => {
+    it('starts an execution for a source video and, when no record waits for it (its video was deleted), removes the upload', async () => {
       const key = `uploads/${randomUUID()}/source.mp4`;
 
       await s3.send(new PutObjectCommand({ Bucket: cloud.bucket, Key: key, Body: 'not really a video' }));
@@ -141,12 +141,16 @@ describe('local cloud', () => {
       expect(execution.trace.filter((entry) => entry.type === 'StateEntered').map((entry) => entry.state)).toEqual([
         'ReadUploadEvent',
         'ClaimJob',
+        'FindUnclaimedRecord',
+        'IsUploadOrphaned',
+        'DeleteOrphanedUpload',
         'IgnoreDuplicateUpload',
       ]);
       expect(execution.trace).toContainEqual(
         expect.objectContaining({ type: 'StateFailed', state: 'ClaimJob', error: 'DynamoDB.ConditionalCheckFailedException' }),
       );
       expect(execution.trace.at(-1)).toMatchObject({ type: 'StateExited', state: 'IgnoreDuplicateUpload' });
+      await expect(s3.send(new HeadObjectCommand({ Bucket: cloud.bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
     });
 
     it('does not start an execution for the subtitles uploaded beside the video', async () => {
@@ -268,9 +272,30 @@ describe('local cloud', () => {
     });
   });
 
-  it('logs each state transition of an execution', () => {
-    expect(log.some((line) => /\[exec [0-9a-f]{8}\] ClaimJob ✗/.test(line))).toBe(true);
-    expect(log.some((line) => /\[exec [0-9a-f]{8}\] IgnoreDuplicateUpload ✓ \d+ ms/.test(line))).toBe(true);
+  it('logs each state transition of an execution', async () => {
+    const key = `uploads/${randomUUID()}/source.mp4`;
+
+    await s3.send(new PutObjectCommand({ Bucket: cloud.bucket, Key: key, Body: 'video' }));
+    const { name } = await executionFor(key);
+
+    const lines = log.filter((line) => line.startsWith(`[exec ${name.slice(0, 8)}] `));
+    expect(lines).toEqual([
+      expect.stringMatching(/ started for uploads\/.+\/source\.mp4$/),
+      expect.stringMatching(/ → ReadUploadEvent$/),
+      expect.stringMatching(/ ReadUploadEvent ✓ \d+ ms$/),
+      expect.stringMatching(/ → ClaimJob$/),
+      expect.stringMatching(/ ClaimJob ✗ \d+ ms — DynamoDB\.ConditionalCheckFailedException: /),
+      expect.stringMatching(/ ClaimJob caught → FindUnclaimedRecord$/),
+      expect.stringMatching(/ → FindUnclaimedRecord$/),
+      expect.stringMatching(/ FindUnclaimedRecord ✓ \d+ ms$/),
+      expect.stringMatching(/ → IsUploadOrphaned$/),
+      expect.stringMatching(/ IsUploadOrphaned ✓ \d+ ms$/),
+      expect.stringMatching(/ → DeleteOrphanedUpload$/),
+      expect.stringMatching(/ DeleteOrphanedUpload ✓ \d+ ms$/),
+      expect.stringMatching(/ → IgnoreDuplicateUpload$/),
+      expect.stringMatching(/ IgnoreDuplicateUpload ✓ \d+ ms$/),
+      expect.stringMatching(/ SUCCEEDED in \d+ ms$/),
+    ]);
   });
 });
 

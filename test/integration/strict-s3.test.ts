@@ -17,7 +17,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presignPlayback, presignUpload } from '../../functions/core/storage.ts';
+import { inlineDisposition, presignPlayback, presignUpload } from '../../functions/core/storage.ts';
 import { strictS3Middlewares, useAtomicStore } from '../../infra/local/s3/strict-s3-middlewares.ts';
 
 const BUCKET = 'media';
@@ -25,15 +25,13 @@ const REGION = 'us-east-1';
 const ROLE = { accessKeyId: 'AKIDWORKER', secretAccessKey: 'worker-secret' } as const;
 const CORS = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>';
 
-/** s3rver with the strict middlewares ahead of its own and the atomic store, as infra/local/s3.ts wires them. */
+/** s3rver with the strict middlewares ahead of its own and the atomic store, as infra/local/s3/local-s3.ts wires them. */
 async function startStrictS3(clock: () => Date) {
   const directory = await mkdtemp(join(tmpdir(), 'vidp-strict-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET, configs: [CORS] }] });
   useAtomicStore(server, directory);
   const secrets = new Map<string, string>([[ROLE.accessKeyId, ROLE.secretAccessKey]]);
-  server.middleware.unshift(
-    ...(strictS3Middlewares({ lookupSecret: (id) => secrets.get(id), region: REGION, now: clock }) as unknown as typeof server.middleware),
-  );
+  server.middleware.unshift(...strictS3Middlewares({ lookupSecret: (id) => secrets.get(id), region: REGION, now: clock }));
   const events: { eventName: string; s3: { object: { key: string } } }[] = [];
   server.on('event', (event: { Records: typeof events }) => events.push(...event.Records));
   const { port } = await server.run();
@@ -176,6 +174,18 @@ describe('the local S3, made strict', () => {
       expect(await response.text()).toBe('2345');
       expect(response.headers.get('content-type')).toBe('video/mp4');
     });
+
+    it.each(['Präsentation 🎬.mp4', '\u200fמצגת.mp4', 'a"b%c\'d.mp4'])(
+      'answers 200 and 206 for a filename like %s (an ASCII-only response-content-disposition with filename*)',
+      async (filename) => {
+        const url = await presignPlayback(client, { bucket: BUCKET, key: 'fixtures/ten.bin', expiresInSeconds: 60, filename });
+        const whole = await fetch(url);
+        const range = await fetch(url, { headers: { Range: 'bytes=0-3' } });
+        expect([whole.status, await whole.text()]).toEqual([200, '0123456789']);
+        expect([range.status, await range.text()]).toEqual([206, '0123']);
+        expect(range.headers.get('content-disposition')).toBe(inlineDisposition(filename));
+      },
+    );
 
     it('is refused once expired', async () => {
       const url = await presignPlayback(client, { bucket: BUCKET, key: 'fixtures/ten.bin', expiresInSeconds: 60 });

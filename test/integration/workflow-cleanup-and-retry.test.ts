@@ -9,7 +9,7 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CleanupReport } from '../../functions/core/cleanup.ts';
-import { REPO_ROOT } from '../../infra/local/handler-modules.ts';
+import { REPO_ROOT } from '../../infra/shared/repository.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
 import {
   executionsOf,

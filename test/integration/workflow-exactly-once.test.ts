@@ -55,9 +55,11 @@ describe('the same S3 event delivered twice', () => {
     const stoppedAtClaim = executions.filter(
       (execution) =>
         execution.trace.filter((entry) => entry.type === 'StateEntered').map((entry) => entry.state).join() ===
-        'ReadUploadEvent,ClaimJob,IgnoreDuplicateUpload',
+        'ReadUploadEvent,ClaimJob,FindUnclaimedRecord,IsUploadOrphaned,IgnoreDuplicateUpload',
     );
     expect(stoppedAtClaim).toHaveLength(2);
+    // A duplicate of a video that exists keeps its upload: only an upload no record waits for is removed.
+    expect(await keysUnder(harness, `uploads/${video.id}/`)).toContain(video.sourceKey);
     expect(transcodeAttempts(executions)).toBe(1);
     expect(withoutUrl(await harness.api.getVideo(video.id))).toEqual(withoutUrl(saved));
     expect(saved.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'saved']);

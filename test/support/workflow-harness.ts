@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, ListObjectsV2Command, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import type { PresignedPostUpload } from '../../functions/core/storage.ts';
 import type { PublicVideo } from '../../functions/core/video.ts';
-import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/local/api-client.ts';
+import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.ts';
-import type { ExecutionRecord } from '../../infra/local/execution-registry.ts';
+import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
-import { makeSampleClip } from '../../infra/local/sample-media.ts';
+import { makeSampleClip } from '../../infra/dev-kit/sample-media.ts';
 
 /**
  * What the workflow tests share: a local cloud with no waits between retries, a browser-like client, and
@@ -115,6 +116,12 @@ export async function submitVideo(
     request?: Record<string, unknown>;
     /** Runs once the video exists, before anything is uploaded (e.g. to arrange a fault for it). */
     beforeUpload?: (videoId: string) => Promise<void>;
+    /**
+     * Files stored with a signed PutObject at the key their presigned POST names, past its policy: how a
+     * 0-byte file still reaches the pipeline (S3 refuses it at the POST, whose content-length-range starts
+     * at 1; a multipart upload, whose parts have no such range, or any other writer can still store one).
+     */
+    putObject?: readonly ('source' | 'subtitles')[];
   },
 ): Promise<SubmittedVideo> {
   const filename = `${randomUUID()}.${input.extension ?? 'mp4'}`;
@@ -130,9 +137,20 @@ export async function submitVideo(
     ...input.request,
   });
   await input.beforeUpload?.(created.video.id);
-  if (input.subtitles !== undefined) await uploadSubtitles(created, input.subtitles);
-  await uploadVideo(harness.api, created, input.source);
+  const put = new Set(input.putObject);
+  if (input.subtitles !== undefined) {
+    if (put.has('subtitles')) await putPastPolicy(harness, created.subtitles_upload!, input.subtitles);
+    else await uploadSubtitles(created, input.subtitles);
+  }
+  if (put.has('source') && created.upload.method === 'POST') await putPastPolicy(harness, created.upload, input.source);
+  else await uploadVideo(harness.api, created, input.source);
   return { id: created.video.id, filename, sourceKey: `uploads/${created.video.id}/source.${input.extension ?? 'mp4'}` };
+}
+
+async function putPastPolicy(harness: Harness, upload: PresignedPostUpload, filePath: string): Promise<void> {
+  await harness.s3.send(
+    new PutObjectCommand({ Bucket: harness.cloud.bucket, Key: upload.fields.key, ContentType: upload.fields['Content-Type'], Body: await readFile(filePath) }),
+  );
 }
 
 export function finalStatus(harness: Harness, video: SubmittedVideo, timeoutMs = 45_000) {
@@ -227,12 +245,16 @@ export async function expectCleanEnd(
 /**
  * An ffmpeg in front of the real one that misbehaves for the videos a test names, like a worker crashing or
  * a decoder hanging would. The worker runs it as FFMPEG_PATH; the video id is in the work dir it writes to.
- * Faults: `hang` (no progress, ever), `kill-worker-once` (encode a moment, then SIGKILL the worker; the next
- * attempt runs normally), `kill-worker` (every attempt).
+ * Faults: `hang` (no progress, ever); `kill-worker-once` (SIGKILL the worker as soon as ffmpeg reports
+ * progress, so mid-encode; the next attempt runs normally); `kill-worker` (the same, every attempt);
+ * `hold-progress` (ffmpeg reads at twice real time, so it reports progress mid-encode, and the first report
+ * past the start is the last the worker sees until the test calls `release`).
  */
 export async function faultyFfmpeg(): Promise<{
   path: string;
-  inject(videoId: string, fault: 'hang' | 'kill-worker-once' | 'kill-worker'): Promise<void>;
+  inject(videoId: string, fault: 'hang' | 'kill-worker-once' | 'kill-worker' | 'hold-progress'): Promise<void>;
+  /** Lets a `hold-progress` encode go on; only once its held report has been seen. */
+  release(videoId: string): Promise<void>;
   remove(): Promise<void>;
 }> {
   const dir = await mkdtemp(join(tmpdir(), 'vidp-faulty-ffmpeg-'));
@@ -249,10 +271,36 @@ export async function faultyFfmpeg(): Promise<{
       `fault_file="${faultsDir}/$id"`,
       'fault=""',
       '[ -f "$fault_file" ] && fault=$(cat "$fault_file")',
+      // ffmpeg in the background, its -progress blocks (stdout) in the fifo $progress instead of the worker's pipe.
+      'start_encoder() {',
+      '  progress="$fault_file.progress.$$"; mkfifo "$progress"',
+      '  ffmpeg "$@" > "$progress" & encoder=$!',
+      '}',
+      // The first progress block says ffmpeg is encoding: the worker (this script's parent) dies then.
+      'kill_worker_mid_encode() {',
+      '  start_encoder "$@"',
+      '  grep -q -m1 "^progress=" < "$progress"',
+      '  kill -9 $PPID; kill -9 $encoder; rm -f "$progress"; exit 1',
+      '}',
+      'hold_progress() {',
+      '  release="$fault_file.release"; mkfifo "$release"',
+      '  start_encoder -readrate 2 "$@"',
+      '  moving=""; held=""',
+      '  while IFS= read -r line; do',
+      '    printf "%s\\n" "$line"',
+      '    case "$line" in',
+      '      out_time_us=[1-9]*) moving=1 ;;',
+      '      progress=continue) if [ -n "$moving" ] && [ -z "$held" ]; then held=1; read -r _ < "$release"; fi ;;',
+      '    esac',
+      '  done < "$progress"',
+      '  wait $encoder; code=$?',
+      '  rm -f "$progress" "$release"; exit $code',
+      '}',
       'case "$fault" in',
       '  hang) exec sleep 600 ;;',
-      '  kill-worker-once) rm -f "$fault_file"; ffmpeg "$@" & encoder=$!; sleep 0.4; kill -9 $PPID; kill -9 $encoder; exit 1 ;;',
-      '  kill-worker) ffmpeg "$@" & encoder=$!; sleep 0.2; kill -9 $PPID; kill -9 $encoder; exit 1 ;;',
+      '  kill-worker-once) rm -f "$fault_file"; kill_worker_mid_encode "$@" ;;',
+      '  kill-worker) kill_worker_mid_encode "$@" ;;',
+      '  hold-progress) rm -f "$fault_file"; hold_progress "$@" ;;',
       'esac',
       'exec ffmpeg "$@"',
       '',
@@ -262,6 +310,8 @@ export async function faultyFfmpeg(): Promise<{
   return {
     path,
     inject: (videoId, fault) => writeFile(join(faultsDir, videoId), fault),
+    // Opening the fifo for writing waits for the held script to read it.
+    release: (videoId) => writeFile(join(faultsDir, `${videoId}.release`), 'go\n'),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

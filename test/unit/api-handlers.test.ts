@@ -43,12 +43,18 @@ describe('POST /videos', () => {
 
   it('keeps the requested resolution, crf and preset', async () => {
     ddb.on(PutCommand).resolves({});
-    const body = parse(await post({ ...validBody, resolution: '1080p', crf: 0, preset: 'veryfast' }));
-    expect(body.video).toMatchObject({ target_resolution: '1080p', crf: 0, preset: 'veryfast' });
+    const body = parse(await post({ ...validBody, resolution: '1080p', crf: 12, preset: 'veryfast' }));
+    expect(body.video).toMatchObject({ target_resolution: '1080p', crf: 12, preset: 'veryfast' });
   });
 
   it.each([
     ['a CRF above 51', { crf: 52 }, 'body.crf'],
+    ['a lossless CRF (0)', { crf: 0 }, 'body.crf'],
+    ['a near-lossless CRF (11)', { crf: 11 }, 'body.crf'],
+    ['a content_type with CR/LF', { content_type: 'video/mp4\r\nX-Injected: 1' }, 'body.content_type'],
+    ['a content_type with NUL', { content_type: 'video/mp4\u0000' }, 'body.content_type'],
+    ['a filename with NUL', { filename: 'clip\u0000.mp4' }, 'body.filename'],
+    ['a filename with a line break', { filename: 'clip\n.mp4' }, 'body.filename'],
     ['an unknown resolution', { resolution: '4k' }, 'body.resolution'],
     ['a negative size', { size: -1 }, 'body.size'],
     ['an unknown field', { status: 'saved' }, 'body'],

@@ -169,6 +169,16 @@ describe('PATCH /videos/{id}', () => {
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
+  it('refuses a filename with control characters, and keeps one in any script', async () => {
+    const refused = await patch({ filename: 'talk\r\n.mp4' });
+    expect(refused.statusCode).toBe(400);
+    expect(parse(refused).error.message).toMatch(/control characters/);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...saved, filename: '講義 🎬.mp4' } });
+    expect((await patch({ filename: '講義 🎬.mp4' })).statusCode).toBe(200);
+  });
+
   it('refuses fields a video does not have, and an empty change', async () => {
     expect(parse(await patch({ colour: 'red' })).error.message).toMatch(/colour is not a field of a video/);
     expect(parse(await patch({})).error.message).toMatch(/nothing to change/);
@@ -253,6 +263,6 @@ describe('GET /openapi.json', () => {
     const document = parse(await openapi(apiEvent({ path: '/openapi.json' }), lambdaContext));
     const schema = document.paths['/videos'].post.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(expect.arrayContaining(['filename', 'content_type', 'size', 'subtitles']));
-    expect(schema.properties.crf).toMatchObject({ minimum: 0, maximum: 51, default: 23 });
+    expect(schema.properties.crf).toMatchObject({ minimum: 12, maximum: 51, default: 23 });
   });
 });

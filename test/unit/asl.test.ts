@@ -7,6 +7,7 @@ interface Retrier {
   IntervalSeconds?: number;
   MaxAttempts?: number;
   BackoffRate?: number;
+  MaxDelaySeconds?: number;
 }
 interface State {
   Type: string;
@@ -21,7 +22,7 @@ interface State {
 }
 
 const text = readFileSync(new URL('../../statemachine/pipeline.asl.json', import.meta.url), 'utf8');
-const definition = JSON.parse(text) as { States: Record<string, State> };
+const definition = JSON.parse(text) as { States: Record<string, State>; TimeoutSeconds?: number };
 const state = (name: string) => definition.States[name]!;
 const retrierFor = (name: string, error: string) => state(name).Retry?.find((retrier) => retrier.ErrorEquals.includes(error));
 
@@ -51,9 +52,15 @@ describe('statemachine/pipeline.asl.json', () => {
     expect(state('MarkFailed').Next).not.toBe('CleanUpTempAfterFailure');
   });
 
-  it('ends a duplicate upload event at the claim, quietly', () => {
-    const duplicate = state('ClaimJob').Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'));
-    expect(duplicate?.Next).toBe('IgnoreDuplicateUpload');
+  it('ends a duplicate upload event after the claim, quietly, and removes an upload no record waits for', () => {
+    const claimFailed = state('ClaimJob').Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'));
+    expect(claimFailed?.Next).toBe('FindUnclaimedRecord');
+    expect(state('FindUnclaimedRecord').Resource).toBe('arn:aws:states:::dynamodb:getItem');
+    const choice = definition.States.IsUploadOrphaned as unknown as { Choices: { Variable: string; IsPresent: boolean; Next: string }[]; Default: string };
+    expect(choice.Choices).toEqual([{ Variable: '$.record.Item', IsPresent: true, Next: 'IgnoreDuplicateUpload' }]);
+    expect(choice.Default).toBe('DeleteOrphanedUpload');
+    expect(state('DeleteOrphanedUpload').Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+    expect(state('DeleteOrphanedUpload').Next).toBe('IgnoreDuplicateUpload');
     expect(state('IgnoreDuplicateUpload').Type).toBe('Succeed');
   });
 
@@ -73,6 +80,40 @@ describe('statemachine/pipeline.asl.json', () => {
   it('bounds the transcode task by a heartbeat and a timeout', () => {
     expect(state('Transcode').HeartbeatSeconds).toBeGreaterThan(60);
     expect(state('Transcode').TimeoutSeconds).toBeGreaterThan(state('Transcode').HeartbeatSeconds!);
+  });
+
+  it('leaves a cold Fargate start room before the first heartbeat is due', () => {
+    // HeartbeatSeconds counts from the state's start: placement, ENI, the image pull (~500 MB at a few tens of
+    // MB/s) and container start come first. Fargate documents no bound; 3 minutes covers the cold starts
+    // reported for images of this size, plus one missed heartbeat interval of the worker (30 s).
+    const coldFargateStartSeconds = 180;
+    const workerHeartbeatIntervalSeconds = 30;
+    expect(state('Transcode').HeartbeatSeconds).toBeGreaterThanOrEqual(coldFargateStartSeconds + workerHeartbeatIntervalSeconds);
+  });
+
+  it('retries RunTask placement failures (reported as AmazonECS.Unknown) with backoff', () => {
+    const retrier = retrierFor('Transcode', 'AmazonECS.Unknown');
+    expect(retrier?.MaxAttempts).toBeGreaterThanOrEqual(3);
+    expect(retrier?.IntervalSeconds).toBeGreaterThan(0);
+    expect(retrier?.BackoffRate).toBeGreaterThan(1);
+  });
+
+  it('outlives every attempt of every task together, so its own timeout (which skips every Catch) never fires first', () => {
+    // Errors RunTask itself answers with: such an attempt ends at once rather than after a whole encode.
+    const failsBeforeRunning = (error: string) => error === 'AmazonECS.Unknown' || error.startsWith('ECS.');
+    const waits = (retrier: Retrier) =>
+      Array.from({ length: retrier.MaxAttempts ?? 3 }, (_, attempt) =>
+        Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity),
+      ).reduce((sum, wait) => sum + wait, 0);
+    const worstCase = Object.entries(definition.States)
+      .filter(([, task]) => task.Type === 'Task')
+      .reduce((total, [name, task]) => {
+        expect(task.TimeoutSeconds, `${name} has a TimeoutSeconds`).toBeGreaterThan(0);
+        const retriers = task.Retry ?? [];
+        const longAttempts = 1 + retriers.filter((r) => !r.ErrorEquals.every(failsBeforeRunning)).reduce((n, r) => n + (r.MaxAttempts ?? 3), 0);
+        return total + longAttempts * task.TimeoutSeconds! + retriers.reduce((sum, retrier) => sum + waits(retrier), 0);
+      }, 0);
+    expect(definition.TimeoutSeconds).toBeGreaterThan(worstCase);
   });
 
   it('retries a subtitle service that fails for a while, but not a refused or broken URL', () => {

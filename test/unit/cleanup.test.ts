@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCleanup, type CleanupDeps } from '../../functions/core/cleanup.ts';
@@ -29,6 +30,7 @@ const logs: Record<string, unknown>[] = [];
 function deps(overrides: Partial<CleanupDeps['config']> = {}): CleanupDeps {
   return {
     s3: new S3Client(region),
+    sfn: new SFNClient(region),
     repository: createVideoRepository(DynamoDBDocumentClient.from(new DynamoDBClient(region)), 'videos'),
     bucket: 'media',
     config: { TEMP_TTL_HOURS: 24, MULTIPART_TTL_HOURS: 24, PENDING_UPLOAD_TTL_HOURS: 24, SOURCE_RETENTION_DAYS: 7, ...overrides },

@@ -58,7 +58,7 @@ function errorNamesIn(machine: AslMachine, kind: 'Retry' | 'Catch'): string[] {
 }
 
 const ours = PIPELINE_ERRORS.map(({ error: ErrorClass, retried }) => ({ instance: new ErrorClass('from the contract test'), retried }));
-const ourNames = new Set(ours.map(({ instance }) => instance.name));
+const ourNames: ReadonlySet<string> = new Set(ours.map(({ instance }) => instance.name));
 const retriedNames = new Set(errorNamesIn(asl, 'Retry'));
 
 /** The README's table: `| \`code\` | where | what to do |`. */

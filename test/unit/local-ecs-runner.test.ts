@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalEcsRunner, type LocalEcsRunner } from '../../infra/local/ecs-runner.ts';
+import { createLocalEcsRunner, type LocalEcsRunner } from '../../infra/local/ecs/task-runner.ts';
 import type { JsonValue } from '../../infra/local/json.ts';
-import type { TaskInvocation, TaskStateDefinition } from '../../infra/local/task-integrations.ts';
-import { startTaskTokenBroker, type TaskTokenBroker } from '../../infra/local/task-token-broker.ts';
+import type { AslTaskState } from '../../infra/shared/pipeline-definition.ts';
+import type { TaskInvocation } from '../../infra/local/stepfunctions/task-integration.ts';
+import { startStepFunctionsEndpoint, type StepFunctionsEndpoint } from '../../infra/local/stepfunctions/sfn-endpoint.ts';
 
 const TASK_DEFINITION = 'arn:aws:ecs:us-east-1:000000000000:task-definition/test-worker:1';
 
@@ -30,22 +31,22 @@ const REPORTING_WORKER = `
 `;
 
 describe('local ECS runner', () => {
-  let broker: TaskTokenBroker;
+  let stepFunctions: StepFunctionsEndpoint;
   let runner: LocalEcsRunner;
   const log: string[] = [];
 
   beforeAll(async () => {
-    broker = await startTaskTokenBroker();
+    stepFunctions = await startStepFunctionsEndpoint();
     process.env.SECRET_OF_THE_HOST = 'must not reach the container';
     runner = createLocalEcsRunner({
-      broker,
+      stepFunctions,
       logger: (line) => log.push(line),
       taskDefinitions: {
         [TASK_DEFINITION]: {
           containerName: 'worker',
           command: async () => [process.execPath, '--input-type=module', '-e', REPORTING_WORKER],
           environment: {
-            AWS_ENDPOINT_URL_SFN: broker.endpoint,
+            AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
             AWS_REGION: 'us-east-1',
             AWS_ACCESS_KEY_ID: 'S3RVER',
             AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -60,14 +61,13 @@ describe('local ECS runner', () => {
   afterAll(async () => {
     delete process.env.SECRET_OF_THE_HOST;
     await runner.stopAll();
-    await broker.stop();
+    await stepFunctions.stop();
   });
 
   let executions = 0;
-  function runTask(environment: Record<string, string>, state: Partial<TaskStateDefinition> = {}): Promise<JsonValue> {
+  function runTask(environment: Record<string, string>, state: Partial<AslTaskState> = {}): Promise<JsonValue> {
     const invocation: TaskInvocation = {
-      stateName: 'Transcode',
-      state: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', ...state },
+      task: { name: 'Transcode', resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', parameters: {}, ...state },
       execution: { name: `execution-${++executions}`, taskToken: `token-${executions}` },
     };
     const parameters = {
@@ -108,12 +108,12 @@ describe('local ECS runner', () => {
   });
 
   it('stops a worker that sends no heartbeat for HeartbeatSeconds and fails the task with States.HeartbeatTimeout', async () => {
-    await expect(runTask({ MODE: 'silent' }, { HeartbeatSeconds: 1 })).rejects.toMatchObject({ name: 'States.HeartbeatTimeout' });
+    await expect(runTask({ MODE: 'silent' }, { heartbeatSeconds: 1 })).rejects.toMatchObject({ name: 'States.HeartbeatTimeout' });
     await expect.poll(() => log).toContain('[worker silent] exited with SIGTERM');
   });
 
   it('stops a worker still running after TimeoutSeconds and fails the task with States.Timeout, heartbeats or not', async () => {
-    await expect(runTask({ MODE: 'heartbeat-forever' }, { HeartbeatSeconds: 1, TimeoutSeconds: 2 })).rejects.toMatchObject({
+    await expect(runTask({ MODE: 'heartbeat-forever' }, { heartbeatSeconds: 1, timeoutSeconds: 2 })).rejects.toMatchObject({
       name: 'States.Timeout',
     });
     await expect.poll(() => log).toContain('[worker heartbeat-forever] exited with SIGTERM');
@@ -124,8 +124,7 @@ describe('local ECS runner', () => {
       runner.runTaskAndWaitForTaskToken(
         { TaskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/nope:1' },
         {
-          stateName: 'Transcode',
-          state: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken' },
+          task: { name: 'Transcode', resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', parameters: {} },
           execution: { name: 'x', taskToken: 'unused' },
         },
       ),

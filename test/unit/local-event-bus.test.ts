@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { eventBridgeIntegrations, LocalEventBus } from '../../infra/local/integrations/eventbridge.ts';
-import type { TaskInvocation } from '../../infra/local/task-integrations.ts';
+import { LocalEventBus } from '../../infra/local/events/event-bus.ts';
+import { eventBridgeIntegrations } from '../../infra/local/stepfunctions/integrations/eventbridge.ts';
+import type { TaskInvocation } from '../../infra/local/stepfunctions/task-integration.ts';
 
 const invocation: TaskInvocation = {
-  stateName: 'PublishVideoSaved',
-  state: { Type: 'Task', Resource: 'arn:aws:states:::events:putEvents' },
+  task: { name: 'PublishVideoSaved', resource: 'arn:aws:states:::events:putEvents', parameters: {} },
   execution: { name: 'e1', taskToken: 't1' },
 };
 

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteBinding } from '../../functions/api/routes.ts';
-import { createRouter } from '../../infra/local/api-routing.ts';
-import { startGateway, type LocalGateway } from '../../infra/local/gateway.ts';
-import { HandlerUnavailableError, type Handler } from '../../infra/local/handler-modules.ts';
+import { createRouter } from '../../infra/local/apigateway/routing.ts';
+import { startGateway, type LocalGateway } from '../../infra/local/apigateway/http-gateway.ts';
+import { HandlerUnavailableError, type Handler } from '../../infra/local/lambda/handler-loader.ts';
 
 const ROUTES: RouteBinding[] = [
   { method: 'GET', path: '/videos', handler: 'echo' },

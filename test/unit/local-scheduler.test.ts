@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startScheduler, type ScheduledEvent } from '../../infra/local/scheduler.ts';
+import { startScheduler, type ScheduledEvent } from '../../infra/local/events/scheduler.ts';
 
 afterEach(() => vi.useRealTimers());
 

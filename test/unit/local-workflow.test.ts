@@ -1,31 +1,14 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { lambdaInvokeIntegration } from '../../infra/local/integrations/lambda.ts';
+import { lambdaInvokeIntegration } from '../../infra/local/stepfunctions/integrations/lambda.ts';
 import type { JsonValue } from '../../infra/local/json.ts';
-import { integrationFor, taskStatesOf, type TaskInvocation } from '../../infra/local/task-integrations.ts';
-import { createWorkflow, placeholdersIn, substitutePlaceholders } from '../../infra/local/workflow.ts';
+import { integrationFor, type TaskInvocation } from '../../infra/local/stepfunctions/task-integration.ts';
+import { createWorkflow } from '../../infra/local/stepfunctions/state-machine.ts';
 
 const invocation: TaskInvocation = {
-  stateName: 'PrepareSubtitles',
-  state: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke' },
+  task: { name: 'PrepareSubtitles', resource: 'arn:aws:states:::lambda:invoke', parameters: {} },
   execution: { name: 'execution', taskToken: 'token' },
 };
-
-describe('substitutePlaceholders', () => {
-  it('fills every ${Placeholder} as CloudFormation definitionSubstitutions do', () => {
-    expect(substitutePlaceholders('{"TableName": "${Table}", "Bucket": "${Bucket}/${Table}"}', { Table: 't', Bucket: 'b' })).toBe(
-      '{"TableName": "t", "Bucket": "b/t"}',
-    );
-  });
-
-  it('throws naming every placeholder left without a value', () => {
-    expect(() => substitutePlaceholders('${A} ${B} ${C}', { B: 'b' })).toThrow('${A}, ${C}');
-  });
-
-  it('lists each placeholder once', () => {
-    expect(placeholdersIn('${A} ${B} ${A}')).toEqual(['A', 'B']);
-  });
-});
 
 describe('createWorkflow', () => {
   it('refuses a definition with a Task whose resource has no local integration', () => {
@@ -52,8 +35,8 @@ describe('createWorkflow', () => {
     const workflow = createWorkflow({
       definition,
       integrations: {
-        'arn:aws:states:::dynamodb:putItem': async (parameters, { stateName, execution }) => {
-          seen.push({ parameters, stateName, execution });
+        'arn:aws:states:::dynamodb:putItem': async (parameters, { task, execution }) => {
+          seen.push({ parameters, stateName: task.name, execution });
           return {};
         },
       },
@@ -63,17 +46,6 @@ describe('createWorkflow', () => {
 
     expect(output).toEqual({ id: 1, written: {} });
     expect(seen).toEqual([{ parameters: { id: 1 }, stateName: 'Remember', execution: { name: 'run-1', taskToken: 'token-1' } }]);
-  });
-
-  it('finds Task states inside Parallel branches and Map iterators', () => {
-    const tasks = taskStatesOf({
-      States: {
-        Fan: { Type: 'Map', ItemProcessor: { States: { Each: { Type: 'Task' } } } } as never,
-        Top: { Type: 'Task' },
-      },
-    });
-
-    expect(tasks.map(({ stateName }) => stateName).sort()).toEqual(['Each', 'Top']);
   });
 
   it('serves every action of an AWS SDK service from its `:*` integration', () => {

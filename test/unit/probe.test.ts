@@ -1,90 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { displayDimensions, parseProbe } from '../../functions/core/transcode.ts';
+import { describe, expect, it } from 'vitest';
+import { parseProbe } from '../../containers/ffmpeg/src/probe.ts';
 
-/** What the worker runs: ffprobe's JSON on stdout, whatever the exit code. */
-function ffprobeJson(file: string): string {
-  return spawnSync('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file], {
-    encoding: 'utf8',
-  }).stdout;
-}
-
-function ffmpeg(...args: string[]): void {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args]);
-}
-
-describe('parseProbe on real ffprobe output', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vidp-probe-'));
-  const files = {
-    withAudio: join(dir, 'with-audio.mp4'),
-    videoOnly: join(dir, 'video-only.mp4'),
-    rotated: join(dir, 'rotated.mp4'),
-    audioOnly: join(dir, 'audio-only.m4a'),
-    text: join(dir, 'not-a-video.mp4'),
-  };
-
-  beforeAll(() => {
-    const testPicture = ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1'];
-    const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
-    ffmpeg(...testPicture, '-f', 'lavfi', '-i', 'sine=duration=1', ...x264, '-c:a', 'aac', '-shortest', files.withAudio);
-    ffmpeg(...testPicture, ...x264, files.videoOnly);
-    // What a phone writes for portrait video: landscape pixels plus a display rotation (FFmpeg 5.1 turns
-    // the rotate tag into the display matrix when stream-copying into MP4).
-    ffmpeg('-i', files.videoOnly, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', files.rotated);
-    ffmpeg('-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac', files.audioOnly);
-    writeFileSync(files.text, 'This is a text file with a video extension.\n');
-  });
-
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('reads duration, video stream and audio presence of a clip with sound', () => {
-    const probe = parseProbe(ffprobeJson(files.withAudio));
-
-    expect(probe.durationSeconds).toBeCloseTo(1, 1);
-    expect(probe.video).toEqual({
-      width: 320,
-      height: 240,
-      rotation: 0,
-      sampleAspectRatio: 1,
-      pixFmt: 'yuv420p',
-      codec: 'h264',
-      frameRate: { base: 25, average: 25 },
-    });
-    expect(probe.hasAudio).toBe(true);
-  });
-
-  it('reports no audio for a video-only clip', () => {
-    const probe = parseProbe(ffprobeJson(files.videoOnly));
-
-    expect(probe.video).toMatchObject({ width: 320, height: 240 });
-    expect(probe.hasAudio).toBe(false);
-  });
-
-  it('reads the display rotation, which swaps the displayed width and height', () => {
-    const probe = parseProbe(ffprobeJson(files.rotated));
-
-    expect(probe.video).toMatchObject({ width: 320, height: 240 });
-    expect([90, 270]).toContain(probe.video?.rotation);
-    expect(displayDimensions(probe.video!)).toEqual({ width: 240, height: 320 });
-  });
-
-  it('finds no video stream in an audio file', () => {
-    const probe = parseProbe(ffprobeJson(files.audioOnly));
-
-    expect(probe.video).toBeUndefined();
-    expect(probe.hasAudio).toBe(true);
-  });
-
-  it('finds nothing in a text file named .mp4 (ffprobe prints an empty object)', () => {
-    const probe = parseProbe(ffprobeJson(files.text));
-
-    expect(probe).toEqual({ durationSeconds: undefined, video: undefined, hasAudio: false });
-  });
-});
-
+/** ffprobe's JSON as older builds and odd files print it; what the real ffprobe prints is in test/integration/worker-ffmpeg.test.ts. */
 describe('parseProbe on edge cases', () => {
   it('reads the legacy rotate tag of older FFmpeg builds', () => {
     const probe = parseProbe({
@@ -107,6 +24,15 @@ describe('parseProbe on edge cases', () => {
     expect(probe.video).toBeUndefined();
   });
 
+  it('reads an anamorphic sample aspect ratio and fractional frame rates, an unknown one (0/0) as undefined', () => {
+    const probe = parseProbe({
+      streams: [{ codec_type: 'video', width: 720, height: 576, sample_aspect_ratio: '64:45', r_frame_rate: '30000/1001', avg_frame_rate: '0/0' }],
+    });
+
+    expect(probe.video?.sampleAspectRatio).toBe(64 / 45);
+    expect(probe.video?.frameRate).toEqual({ base: 30000 / 1001, average: undefined });
+  });
+
   it('treats an unknown sample aspect ratio (0:1) as square pixels', () => {
     const probe = parseProbe({ streams: [{ codec_type: 'video', width: 640, height: 480, sample_aspect_ratio: '0:1' }] });
 
@@ -117,6 +43,10 @@ describe('parseProbe on edge cases', () => {
     const probe = parseProbe({ streams: [{ codec_type: 'video', width: 640, height: 480, duration: '3.2' }], format: {} });
 
     expect(probe.durationSeconds).toBe(3.2);
+  });
+
+  it('finds nothing in the empty object ffprobe prints for a file it cannot read', () => {
+    expect(parseProbe('{}')).toEqual({ durationSeconds: undefined, video: undefined, hasAudio: false });
   });
 
   it('rejects output that is not JSON as an invalid input', () => {

@@ -1,7 +1,7 @@
 import '../support/handler-env.ts';
 import { describe, expect, it } from 'vitest';
 import { s3 } from '../../functions/core/clients.ts';
-import { parseS3Uri, presignPlayback, presignUpload } from '../../functions/core/storage.ts';
+import { inlineDisposition, parseS3Uri, presignPlayback, presignUpload } from '../../functions/core/storage.ts';
 
 function decodePolicy(fields: Record<string, string>) {
   return JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8')) as {
@@ -54,9 +54,29 @@ describe('presignPlayback', () => {
     expect(url.pathname).toContain('videos/abc/video.mp4');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
     expect(url.searchParams.get('response-content-type')).toBe('video/mp4');
-    expect(url.searchParams.get('response-content-disposition')).toBe('inline; filename="a_b.mp4"');
+    expect(url.searchParams.get('response-content-disposition')).toBe('inline; filename="a_b.mp4"; filename*=UTF-8\'\'a%22b.mp4');
     // No checksum parameter: real S3 would reject a GET signed with one for an empty body.
     expect([...url.searchParams.keys()].some((key) => key.toLowerCase().includes('checksum'))).toBe(false);
+  });
+});
+
+describe('inlineDisposition', () => {
+  it.each(['café.mp4', 'Präsentation 🎬.mp4', '\u200fמצגת.mp4', '講義 第1回.mp4', 'a"b%c.mp4'])(
+    'names %s in an ASCII-only header whose filename* gives the name back exactly',
+    (filename) => {
+      const header = inlineDisposition(filename);
+      expect(header).toMatch(/^[\x20-\x7e]+$/);
+      expect(header).toMatch(/^inline; filename="[^"]*"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(/filename\*=UTF-8''(.+)$/.exec(header)![1]!)).toBe(filename);
+    },
+  );
+
+  it('turns path separators into _ rather than losing what comes before them', () => {
+    expect(inlineDisposition('week 1\\talk/final.mp4')).toBe('inline; filename="week 1_talk_final.mp4"');
+  });
+
+  it('keeps the letters of accented Latin names in the ASCII fallback', () => {
+    expect(inlineDisposition('café crème.mp4')).toMatch(/^inline; filename="cafe creme.mp4";/);
   });
 });
 

@@ -1,18 +1,18 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SOURCE_UPLOAD_KEY_WILDCARD } from '../../../functions/core/keys.ts';
+import { readPipelineDefinition, substitutionsFor, taskStatesOf } from '../../shared/pipeline-definition.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 import { permissionsForTasks, type TaskPermission } from '../workflow/asl-permissions.ts';
-import { readPipelineDefinition, substitutionsFor, taskStatesOf } from '../workflow/asl.ts';
 import type { TranscodeWorker } from './transcode-worker.ts';
 
 export interface PipelineWorkflowProps {
@@ -43,19 +43,23 @@ export class PipelineWorkflow extends Construct {
     const definition = readPipelineDefinition();
 
     const functionArns = Object.fromEntries(Object.entries(props.taskFunctions).map(([name, fn]) => [name, fn.functionArn]));
-    const substitutions = substitutionsFor(definition, {
-      MediaBucket: bucket.bucketName,
-      VideosTable: table.tableName,
-      ...functionArns,
-      ClusterArn: worker.cluster.clusterArn,
-      TranscodeTaskDefinitionArn: worker.taskDefinition.taskDefinitionArn,
-      WorkerContainerName: worker.container.containerName,
-      SubnetA: worker.subnets[0].subnetId,
-      SubnetB: worker.subnets[1].subnetId,
-      WorkerSecurityGroupId: worker.securityGroup.securityGroupId,
-      EventBusName: eventBus.eventBusName,
-      EventBusArn: eventBus.eventBusArn,
-    });
+    const substitutions = substitutionsFor(
+      definition,
+      {
+        MediaBucket: bucket.bucketName,
+        VideosTable: table.tableName,
+        ...functionArns,
+        ClusterArn: worker.cluster.clusterArn,
+        TranscodeTaskDefinitionArn: worker.taskDefinition.taskDefinitionArn,
+        WorkerContainerName: worker.container.containerName,
+        SubnetA: worker.subnets[0].subnetId,
+        SubnetB: worker.subnets[1].subnetId,
+        WorkerSecurityGroupId: worker.securityGroup.securityGroupId,
+        EventBusName: eventBus.eventBusName,
+        EventBusArn: eventBus.eventBusArn,
+      },
+      'the CDK app (infra/aws/constructs/pipeline-workflow.ts)',
+    );
 
     // The role allows what the Task states call, derived from the definition itself (see asl-permissions.ts).
     this.role = new Role(this, 'Role', {
@@ -72,6 +76,7 @@ export class PipelineWorkflow extends Construct {
           clusterPlaceholder: 'ClusterArn',
           clusterArn: worker.cluster.clusterArn,
           passRoleArns: worker.passRoles.map((role) => role.roleArn),
+          tasksArn: worker.cluster.arnForTasks('*'),
         },
       },
       eventBuses: { EventBusName: eventBus.eventBusArn, EventBusArn: eventBus.eventBusArn },
@@ -104,8 +109,11 @@ export class PipelineWorkflow extends Construct {
           retention: props.logRetention,
           removalPolicy: props.logRemovalPolicy,
         }),
+        // Every state transition is logged, but not the data: a Transcode state's input carries its task
+        // token (in ContainerOverrides), which anyone reading the logs could use to report the task. The
+        // execution's history in the console still shows each state's input and output.
         level: LogLevel.ALL,
-        includeExecutionData: true,
+        includeExecutionData: false,
       },
     });
     Validations.of(this.role).acknowledge({

@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FlowLogDestination, FlowLogTrafficType, Peer, Port, SecurityGroup, SubnetType, Vpc, type ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
@@ -13,20 +14,26 @@ import {
 } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/core/keys.ts';
-import { WORKER_CONTAINER_NAME } from '../../local/local-resources.ts';
+import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
+import type { WorkerTaskEnvironmentSchema } from '../../../containers/ffmpeg/src/config.ts';
+import type { EnvironmentOf } from '../../../functions/core/environment-contract.ts';
+import { WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
-import { REPO_ROOT, WORKER_DOCKERFILE } from '../repo-paths.ts';
 
 /**
  * Fargate Linux/ARM64 on-demand prices in us-east-1 (20% below x86). Other regions differ by a few
  * percent; the estimate on the record is an estimate.
  */
 export const FARGATE_ARM64_PRICES = { vcpuHourUsd: 0.03238, gbHourUsd: 0.00356 } as const;
+
+/** The container's fixed environment, typed by what the worker parses (a name it does not read fails to compile). */
+function workerTaskEnvironment(environment: EnvironmentOf<typeof WorkerTaskEnvironmentSchema>): Record<string, string> {
+  return environment as Record<string, string>;
+}
 
 export interface TranscodeWorkerProps {
   namePrefix: string;
@@ -107,7 +114,7 @@ export class TranscodeWorker extends Construct {
       image: ContainerImage.fromAsset(REPO_ROOT, { file: WORKER_DOCKERFILE, platform: Platform.LINUX_ARM64 }),
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'transcode' }),
       // The fixed part of the worker's configuration; the job itself comes from the ASL's ContainerOverrides.
-      environment: {
+      environment: workerTaskEnvironment({
         MEDIA_BUCKET: props.bucket.bucketName,
         VIDEOS_TABLE: props.table.tableName,
         // What the worker prices its own run with (the cost estimate on each video record).
@@ -115,7 +122,7 @@ export class TranscodeWorker extends Construct {
         FARGATE_MEMORY_GB: String(props.memoryLimitMiB / 1024),
         FARGATE_VCPU_HOUR_USD: String(FARGATE_ARM64_PRICES.vcpuHourUsd),
         FARGATE_GB_HOUR_USD: String(FARGATE_ARM64_PRICES.gbHourUsd),
-      },
+      }),
     });
 
     grantWorkerAccess(this.taskDefinition.taskRole, props);
@@ -142,7 +149,7 @@ export class TranscodeWorker extends Construct {
   }
 }
 
-/** What containers/ffmpeg/src/worker.ts calls, and nothing else. */
+/** What the worker (containers/ffmpeg/src) calls, and nothing else. */
 function grantWorkerAccess(taskRole: IRole, props: TranscodeWorkerProps): void {
   const { bucket, table } = props;
   const allow = (actions: string[], resources: string[]) =>

@@ -18,7 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_BASE_PATH, type ApiRoute } from '../../../functions/api/routes.ts';
-import { API_CORS_PREFLIGHT } from '../../local/gateway.ts';
+import { API_CORS_PREFLIGHT } from '../../shared/resources.ts';
 import type { DeployConfig } from '../deploy-config.ts';
 
 export interface VideoApiProps {
@@ -73,7 +73,7 @@ export class VideoApi extends Construct {
         statusCode: API_CORS_PREFLIGHT.statusCode,
       },
     });
-    addErrorResponses(this.restApi);
+    addErrorResponses(this.restApi, props.allowedOrigins);
 
     const validator = this.restApi.addRequestValidator('ParametersAndBody', {
       validateRequestParameters: true,
@@ -193,19 +193,46 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * Errors API Gateway answers by itself, in the API's own error shape ({error: {code, message}, request_id}),
- * for the codes the API already documents.
+ * Errors API Gateway answers by itself (before any Lambda runs), in the API's own error shape
+ * ({error: {code, message}, request_id}) and with CORS headers: without them a browser sees only an opaque
+ * CORS failure instead of the reason (a missing API key, throttling, a body too large, a timeout).
  */
-function addErrorResponses(api: RestApi): void {
-  const body = (code: string) => ({
-    'application/json': `{"error":{"code":"${code}","message":$context.error.messageString},"request_id":"$context.requestId"}`,
-  });
-  api.addGatewayResponse('BadRequestBody', { type: ResponseType.BAD_REQUEST_BODY, statusCode: '400', templates: body('validation_failed') });
-  api.addGatewayResponse('BadRequestParameters', {
-    type: ResponseType.BAD_REQUEST_PARAMETERS,
-    statusCode: '400',
-    templates: body('validation_failed'),
-  });
-  api.addGatewayResponse('RequestTooLarge', { type: ResponseType.REQUEST_TOO_LARGE, statusCode: '413', templates: body('payload_too_large') });
-  api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, templates: body('internal_error') });
+const GATEWAY_ERROR_RESPONSES: readonly { id: string; type: ResponseType; statusCode?: string; code: string }[] = [
+  { id: 'BadRequestBody', type: ResponseType.BAD_REQUEST_BODY, statusCode: '400', code: 'validation_failed' },
+  { id: 'BadRequestParameters', type: ResponseType.BAD_REQUEST_PARAMETERS, statusCode: '400', code: 'validation_failed' },
+  { id: 'RequestTooLarge', type: ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'payload_too_large' },
+  { id: 'ApiKeyMissingOrUnknownRoute', type: ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '403', code: 'forbidden' },
+  { id: 'InvalidApiKey', type: ResponseType.INVALID_API_KEY, statusCode: '403', code: 'forbidden' },
+  { id: 'AccessDenied', type: ResponseType.ACCESS_DENIED, statusCode: '403', code: 'forbidden' },
+  { id: 'InvalidSignature', type: ResponseType.INVALID_SIGNATURE, statusCode: '403', code: 'forbidden' },
+  { id: 'ExpiredToken', type: ResponseType.EXPIRED_TOKEN, statusCode: '403', code: 'forbidden' },
+  { id: 'Throttled', type: ResponseType.THROTTLED, statusCode: '429', code: 'throttled' },
+  { id: 'QuotaExceeded', type: ResponseType.QUOTA_EXCEEDED, statusCode: '429', code: 'throttled' },
+  { id: 'IntegrationTimeout', type: ResponseType.INTEGRATION_TIMEOUT, statusCode: '504', code: 'internal_error' },
+  { id: 'Default4xx', type: ResponseType.DEFAULT_4XX, code: 'bad_request' },
+  { id: 'Default5xx', type: ResponseType.DEFAULT_5XX, code: 'internal_error' },
+];
+
+/**
+ * The Access-Control-Allow-Origin a gateway response carries. A gateway response cannot choose among
+ * origins, so with several allowed it echoes the caller's: it only ever carries a generic error.
+ */
+function gatewayResponseCorsHeaders(allowedOrigins: readonly string[]): Record<string, string> {
+  const origin =
+    allowedOrigins.includes('*') ? "'*'" : allowedOrigins.length === 1 ? `'${allowedOrigins[0]}'` : 'method.request.header.origin';
+  return { 'Access-Control-Allow-Origin': origin, Vary: "'Origin'" };
+}
+
+function addErrorResponses(api: RestApi, allowedOrigins: readonly string[]): void {
+  const responseHeaders = gatewayResponseCorsHeaders(allowedOrigins);
+  for (const response of GATEWAY_ERROR_RESPONSES) {
+    api.addGatewayResponse(response.id, {
+      type: response.type,
+      ...(response.statusCode === undefined ? {} : { statusCode: response.statusCode }),
+      responseHeaders,
+      templates: {
+        'application/json': `{"error":{"code":"${response.code}","message":$context.error.messageString},"request_id":"$context.requestId"}`,
+      },
+    });
+  }
 }

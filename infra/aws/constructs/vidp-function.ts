@@ -4,7 +4,8 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LOCKFILE, REPO_ROOT } from '../repo-paths.ts';
+import { NODE_ESM_BUNDLE } from '../../shared/bundling.ts';
+import { LOCKFILE, REPO_ROOT } from '../../shared/repository.ts';
 
 export interface VidpFunctionProps
   extends Omit<NodejsFunctionProps, 'role' | 'logGroup' | 'runtime' | 'architecture' | 'bundling' | 'entry'> {
@@ -55,14 +56,11 @@ export class VidpFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // Error class names are the contract with the ASL (Retry/Catch match `SubtitlesNotReadyError` by
-        // name, and AppError takes `name` from the class): minifying must not rename them.
-        keepNames: true,
+        keepNames: NODE_ESM_BUNDLE.keepNames,
         target: 'node22',
-        format: OutputFormat.ESM,
+        format: NODE_ESM_BUNDLE.format as OutputFormat,
         mainFields: ['module', 'main'],
-        // Bundled CommonJS dependencies (parts of the AWS SDK) call require(); an ES module has none.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        banner: NODE_ESM_BUNDLE.banner,
         // Bundle the AWS SDK too: the function then runs the exact SDK version the tests ran (the checksum
         // settings in functions/core/clients.ts depend on it), not whatever the runtime ships that month.
         externalModules: [],

@@ -1,4 +1,4 @@
-import { type AslTaskState } from './asl.ts';
+import type { AslTaskState } from '../../shared/pipeline-definition.ts';
 
 /**
  * The IAM a state machine role needs, derived from the Task states of its definition rather than written
@@ -27,6 +27,8 @@ export interface EcsTaskTarget {
   clusterArn: string;
   /** The task role and the execution role: RunTask hands both to ECS. */
   passRoleArns: string[];
+  /** `arn:…:task/{cluster}/*`: the tasks RunTask creates there, which it tags when tags propagate. */
+  tasksArn: string;
 }
 
 export interface TaskPermission {
@@ -70,7 +72,7 @@ const INTEGRATIONS: { resource: RegExp; permissions: Mapper }[] = [
     permissions: (task, [, pattern], targets) => {
       // Only .sync polls and stops the task itself (ecs:DescribeTasks/StopTask and a managed events rule).
       // With .waitForTaskToken, vidp's Transcode, the worker reports back and stops on its own when its
-      // heartbeat says the token is dead: RunTask and PassRole are all it takes.
+      // heartbeat says the token is dead: RunTask and PassRole (and TagResource, below) are all it takes.
       if (pattern === '.sync') {
         throw new UnmappedTaskError(task, '.sync also needs ecs:StopTask, ecs:DescribeTasks and the managed events rule; not mapped');
       }
@@ -80,7 +82,7 @@ const INTEGRATIONS: { resource: RegExp; permissions: Mapper }[] = [
       if (placeholderOf(task, 'Cluster') !== ecsTask.clusterPlaceholder) {
         throw new UnmappedTaskError(task, `Cluster must be \${${ecsTask.clusterPlaceholder}}`);
       }
-      return [
+      const permissions: Omit<TaskPermission, 'states'>[] = [
         {
           actions: ['ecs:RunTask'],
           resources: [ecsTask.familyArn],
@@ -95,6 +97,20 @@ const INTEGRATIONS: { resource: RegExp; permissions: Mapper }[] = [
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         },
       ];
+      // Tag-on-create: a RunTask that gives the new task tags (its own, or the task definition's it propagates)
+      // is authorized as ecs:TagResource on that task too, with ecs:CreateAction = RunTask; without it ECS
+      // refuses the whole RunTask.
+      if (tagsTheTask(task)) {
+        permissions.push({
+          actions: ['ecs:TagResource'],
+          resources: [ecsTask.tasksArn],
+          conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+          wildcardReason:
+            'Tags on the tasks RunTask creates in the vidp cluster, at creation only (ecs:CreateAction = RunTask): ' +
+            'task ids exist only once RunTask has created them.',
+        });
+      }
+      return permissions;
     },
   },
   {
@@ -170,6 +186,12 @@ export function permissionsForTasks(tasks: readonly AslTaskState[], targets: Tas
 }
 
 // ---- reading Parameters ---------------------------------------------------------------------------
+
+/** Whether a RunTask gives the task it creates tags: `Tags`, or `PropagateTags` other than NONE. */
+function tagsTheTask(task: AslTaskState): boolean {
+  const propagate = task.parameters.PropagateTags ?? task.parameters['PropagateTags.$'];
+  return (propagate !== undefined && propagate !== 'NONE') || task.parameters.Tags !== undefined || task.parameters['Tags.$'] !== undefined;
+}
 
 function placeholderOf(task: AslTaskState, field: string): string | undefined {
   const value = task.parameters[field];

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type S3rver from 's3rver';
 import { S3Error } from './s3-error.ts';
 
 /**
@@ -200,11 +201,10 @@ export class AtomicFilesystemStore extends FilesystemStore {
  * Puts the atomic store in place of the one s3rver built in its constructor (s3rver takes no store option).
  * Call before `run()`: the bucket configuration it writes at start goes through the new store too.
  */
-export function useAtomicStore(server: object, directory: string): AtomicFilesystemStore {
+export function useAtomicStore(server: Pick<S3rver, 'store' | 'context'>, directory: string): AtomicFilesystemStore {
   const store = new AtomicFilesystemStore(directory);
-  const s3rver = server as { store: unknown; context: { store: unknown } };
-  s3rver.store = store;
-  s3rver.context.store = store;
+  server.store = store;
+  server.context.store = store;
   return store;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { addCorsHeaders } from './cors-headers.ts';
-import type { S3rverMiddleware } from './s3rver-context.ts';
+import type { S3rverContext, S3rverMiddleware } from './s3rver-context.ts';
 
 /**
  * An error S3 answers with: its code, HTTP status, message and the extra elements S3 puts in the XML body
@@ -39,6 +39,17 @@ export function escapeXml(value: string): string {
 }
 
 /**
+ * Answers the request with S3's XML error and the bucket's CORS headers (a browser sees S3's answer, not a
+ * CORS failure): for the strict middlewares, the fault injector and the multipart listing alike.
+ */
+export async function respondWithS3Error(context: S3rverContext, error: S3Error, requestId?: string): Promise<void> {
+  context.status = error.status;
+  context.type = 'application/xml';
+  context.body = s3ErrorXml(error, requestId);
+  await addCorsHeaders(context);
+}
+
+/**
  * Answers an S3Error thrown anywhere after it — by the strict middlewares, or by s3rver's handlers when a
  * stream they read fails with one (a POST file over its size range) — with S3's XML body and status. Other
  * errors go on to s3rver's own error handler.
@@ -49,10 +60,7 @@ export function s3ErrorResponder(): S3rverMiddleware {
       await next();
     } catch (error) {
       if (!(error instanceof S3Error)) throw error;
-      context.status = error.status;
-      context.type = 'application/xml';
-      context.body = s3ErrorXml(error);
-      await addCorsHeaders(context);
+      await respondWithS3Error(context, error);
     }
   };
 }

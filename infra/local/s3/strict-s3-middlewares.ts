@@ -19,10 +19,10 @@ export interface StrictS3Options {
  * preflights excepted). Together with `useAtomicStore(server, directory)` (s3rver builds its store in its
  * constructor and takes no store option: replace it before `run()`).
  *
- * Where they go in infra/local/s3.ts (s3rver's Koa middleware list, composed when it starts listening):
+ * Where they go in local-s3.ts (s3rver's Koa middleware list, composed when it starts listening):
  *   [s3 fault injector, write-operation AsyncLocalStorage, ...strictS3Middlewares(options), multipart listing, ...s3rver's own]
  * - after the fault injector: an injected 5xx stands for S3 failing before it looks at the request;
- * - after the AsyncLocalStorage: POST Object emits its "Object Created" event here, and s3.ts reads the
+ * - after the AsyncLocalStorage: POST Object emits its "Object Created" event here, and local-s3.ts reads the
  *   operation from that storage;
  * - before the multipart listing: ListParts and AbortMultipartUpload need a signature like everything else.
  */

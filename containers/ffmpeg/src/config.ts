@@ -1,0 +1,63 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { CrfSchema, RESOLUTION_PRESETS, ResolutionSchema, X264PresetSchema } from '../../../functions/core/video.ts';
+import { FARGATE_PRICES } from './cost.ts';
+import type { TranscodeJob } from './job.ts';
+
+/** The job, one per task: what the ASL's ContainerOverrides give the container on RunTask. */
+export const WorkerJobEnvironmentSchema = z.object({
+  TASK_TOKEN: z.string().min(1),
+  VIDEO_ID: z.string().min(1),
+  SOURCE_KEY: z.string().min(1),
+  SUBTITLES_KEY: z.string().min(1),
+  TARGET_RESOLUTION: ResolutionSchema,
+  // ECS environment values are strings; `z.coerce` would turn "" into 0, so parse digits explicitly.
+  CRF: z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(CrfSchema),
+  PRESET: X264PresetSchema,
+});
+
+/** The fixed part, the same for every job: what the task definition's container environment holds. */
+export const WorkerTaskEnvironmentSchema = z.object({
+  MEDIA_BUCKET: z.string().min(3),
+  VIDEOS_TABLE: z.string().min(1),
+  FONTS_DIR: z.string().min(1).default('/usr/share/fonts/truetype/dejavu'),
+  // Goes into libass' force_style, a comma-separated key=value list.
+  FONT_NAME: z.string().regex(/^[^,=]+$/, 'must be a font family name').default('DejaVu Sans'),
+  WORK_DIR: z.string().min(1).default(() => os.tmpdir()),
+  /** Keep well under the Transcode state's HeartbeatSeconds (300, which a cold Fargate start shares). */
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  PROGRESS_INTERVAL_SECONDS: z.coerce.number().nonnegative().default(2),
+  /**
+   * FFmpeg reports progress twice a second; this long without any (a hung decoder, a read that never
+   * returns) stops the encode as a `timeout` instead of holding the task until the state's TimeoutSeconds.
+   */
+  STALL_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  /** ffprobe reads a few hundred KB; this long means it hangs. */
+  PROBE_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** The task size of the task definition, for the cost estimate on the record. */
+  FARGATE_VCPU: z.coerce.number().positive().default(2),
+  FARGATE_MEMORY_GB: z.coerce.number().positive().default(4),
+  FARGATE_VCPU_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.vcpuHourUsd),
+  FARGATE_GB_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.gbHourUsd),
+});
+
+/** The worker's environment: the task definition sets the fixed part, the ASL's ContainerOverrides the job. */
+export const WorkerConfigSchema = WorkerTaskEnvironmentSchema.extend(WorkerJobEnvironmentSchema.shape);
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+export function jobFromConfig(config: WorkerConfig): TranscodeJob {
+  return {
+    videoId: config.VIDEO_ID,
+    taskToken: config.TASK_TOKEN,
+    bucket: config.MEDIA_BUCKET,
+    sourceKey: config.SOURCE_KEY,
+    subtitlesKey: config.SUBTITLES_KEY,
+    box: RESOLUTION_PRESETS[config.TARGET_RESOLUTION],
+    crf: config.CRF,
+    preset: config.PRESET,
+    fontsDir: config.FONTS_DIR,
+    fontName: config.FONT_NAME,
+  };
+}

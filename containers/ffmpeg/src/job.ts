@@ -1,0 +1,268 @@
+/**
+ * The use case: one transcode job, from the prepared subtitles and the uploaded source to the MP4 and its
+ * subtitle sidecars in videos/, reported to Step Functions with the task token (success with the output's
+ * metadata, or failure with an error name the ASL can match). Heartbeats keep the task alive meanwhile.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { InputInvalidError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
+import { keys, s3Uri } from '../../../functions/core/keys.ts';
+import { describeError, type Logger } from '../../../functions/core/log.ts';
+import { dropCuesAfter, formatSrt, formatVtt, parseSubtitles, type Cue, type ParsedSubtitles } from '../../../functions/core/subtitles.ts';
+import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
+import type { VideoRepository } from '../../../functions/core/video-repository.ts';
+import type { X264Preset } from '../../../functions/core/video.ts';
+import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
+import { ensureDiskRoom } from './disk-budget.ts';
+import { encode } from './encode.ts';
+import { sendTaskFailure, toTaskFailure } from './failures.ts';
+import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
+import { truncationOf } from './ffmpeg-diagnostics.ts';
+import { ensureFontsAvailable } from './font-guard.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { downloadObject, putText, uploadFile, type SourceLocator } from './media-storage.ts';
+import { probe } from './probe.ts';
+
+export interface TranscodeJob {
+  videoId: string;
+  taskToken: string;
+  bucket: string;
+  sourceKey: string;
+  subtitlesKey: string;
+  /** The output fits inside this box (a resolution preset). */
+  box: Dimensions;
+  crf: number;
+  preset: X264Preset;
+  fontsDir: string;
+  fontName: string;
+}
+
+export interface WorkerDeps {
+  s3: S3Client;
+  sfn: SFNClient;
+  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings'>;
+  logger: Logger;
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** Parent of the per-job work dir. */
+  workDir: string;
+  heartbeatIntervalMs: number;
+  progressIntervalMs: number;
+  /** No progress from ffmpeg for this long stops the encode as a timeout (default 5 min). */
+  stallTimeoutMs?: number;
+  /** Default 2 min. */
+  probeTimeoutMs?: number;
+  /** The task's size and prices, for the cost estimate (default 2 vCPU, 4 GB at on-demand prices). */
+  cost?: FargateTaskSize;
+  /**
+   * What ffmpeg reads the source from: in production a presigned URL (see presignedSourceLocator), so
+   * decoding starts at once with HTTP range reads instead of after a full download, and the task's disk
+   * only has to hold the output.
+   */
+  locateSource: SourceLocator;
+  /** Aborting it stops the job without reporting (the process is being stopped). */
+  signal?: AbortSignal;
+  /** Free bytes on the work dir's file system (default: statfs). */
+  freeDiskBytes?: (directory: string) => Promise<number>;
+}
+
+/** The output's AAC bitrate (see buildTranscodeArgs), for the disk budget. */
+const AUDIO_BITS_PER_SECOND = 128_000;
+
+/**
+ * - succeeded / failed: reported to Step Functions.
+ * - abandoned: nobody is waiting any more (the task token is dead, or the process is being stopped),
+ *   so the job was stopped and nothing was reported.
+ */
+export type JobOutcome = 'succeeded' | 'failed' | 'abandoned';
+
+/** Runs one job and reports it. Rejects only when the report itself could not be sent. */
+export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Promise<JobOutcome> {
+  const { logger } = deps;
+  const taskGone = new AbortController();
+  const heartbeat = startHeartbeat(job.taskToken, deps, (reason) => taskGone.abort(reason));
+  const abandoned = deps.signal ? AbortSignal.any([taskGone.signal, deps.signal]) : taskGone.signal;
+
+  let result: { ok: true; output: TranscodeOutput } | { ok: false; error: unknown };
+  try {
+    result = { ok: true, output: await transcode(job, deps, abandoned, () => heartbeat.beatNow()) };
+  } catch (error) {
+    result = { ok: false, error };
+  } finally {
+    await heartbeat.stop();
+  }
+
+  if (abandoned.aborted) {
+    logger.warn('job abandoned, nothing reported', { reason: describeError(abandoned.reason) });
+    return 'abandoned';
+  }
+
+  if (result.ok) {
+    await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(result.output) }));
+    logger.info('job succeeded', { output: result.output });
+    return 'succeeded';
+  }
+
+  const failure = toTaskFailure(result.error);
+  logger.error('job failed', { error: failure.error, cause: failure.cause, detail: describeError(result.error) });
+  await sendTaskFailure(deps.sfn, job.taskToken, failure);
+  return 'failed';
+}
+
+async function transcode(
+  job: TranscodeJob,
+  deps: WorkerDeps,
+  signal: AbortSignal,
+  checkIn: () => Promise<void>,
+): Promise<TranscodeOutput> {
+  const { logger } = deps;
+  const startedAt = performance.now();
+  logger.info('job started', {
+    sourceKey: job.sourceKey,
+    subtitlesKey: job.subtitlesKey,
+    box: job.box,
+    crf: job.crf,
+    preset: job.preset,
+  });
+  await ensureFontsAvailable(job.fontsDir);
+
+  const workDir = await mkdtemp(join(resolve(deps.workDir), `vidp-${job.videoId.replace(/[^\w-]/g, '_')}-`));
+  try {
+    const files = {
+      subtitles: join(workDir, 'subtitles.srt'),
+      burnIn: join(workDir, 'burn-in.srt'),
+      output: join(workDir, 'output.mp4'),
+    };
+    const probeOptions = { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
+
+    // The subtitles are downloaded; the source is only located here and read by ffmpeg as it encodes.
+    const downloadStartedAt = performance.now();
+    await downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: files.subtitles, signal }, () =>
+      new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
+    );
+    const sourceLocation = await deps.locateSource(job.bucket, job.sourceKey, signal);
+    const downloadMs = elapsedSince(downloadStartedAt);
+
+    const probeStartedAt = performance.now();
+    const source = await probe(sourceLocation, 'source', probeOptions);
+    const probeMs = elapsedSince(probeStartedAt);
+
+    const displayed = displayDimensions(source.video);
+    const size = fitWithinBox(displayed, job.box);
+    const frameRate = outputFrameRate(source.video);
+    logger.info('source probed', {
+      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio },
+      output: { ...size, frameRate: frameRate ?? 'as source' },
+      downloadMs,
+      probeMs,
+    });
+
+    if (source.durationSeconds !== undefined) {
+      await ensureDiskRoom(workDir, {
+        durationSeconds: source.durationSeconds,
+        ...size,
+        framesPerSecond: frameRate ?? source.video.frameRate.base ?? source.video.frameRate.average ?? 60,
+        crf: job.crf,
+        audioBitsPerSecond: source.hasAudio ? AUDIO_BITS_PER_SECOND : 0,
+      }, deps.freeDiskBytes);
+    }
+
+    // Cues that start after the video's end would never show: dropped here, where the duration is known.
+    const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
+    if (cues.kept.length > 0) await writeFile(files.burnIn, formatSrt(cues.kept), 'utf8');
+
+    const encodeStartedAt = performance.now();
+    const encoded = await encode(
+      buildTranscodeArgs({
+        inputPath: sourceLocation,
+        outputPath: files.output,
+        subtitlesPath: cues.kept.length > 0 ? files.burnIn : undefined,
+        fontsDir: resolve(job.fontsDir),
+        fontName: job.fontName,
+        width: size.width,
+        height: size.height,
+        crf: job.crf,
+        preset: job.preset,
+        hasAudio: source.hasAudio,
+        frameRate,
+      }),
+      { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: job.fontName }, signal },
+      { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
+    );
+    const encodeMs = elapsedSince(encodeStartedAt);
+    const warnings = [...cues.warnings, ...encoded.warnings];
+
+    const output = await probe(files.output, 'output', probeOptions);
+    const truncated = truncationOf(source.durationSeconds, output.durationSeconds);
+    if (truncated !== undefined) throw new InputInvalidError(truncated);
+    const outputSize = displayDimensions(output.video);
+    const { size: fileSize } = await stat(files.output);
+
+    // Nothing is written to videos/ for an execution that was stopped meanwhile (the video deleted, say):
+    // a heartbeat now turns a dead task token into an abandoned job before any upload starts.
+    await checkIn();
+    if (signal.aborted) throw signal.reason;
+
+    const outputKey = keys.output(job.videoId);
+    const sidecars = { srt: keys.subtitleSidecar(job.videoId, 'srt'), vtt: keys.subtitleSidecar(job.videoId, 'vtt') };
+    const uploadStartedAt = performance.now();
+    await Promise.all([
+      uploadFile(deps.s3, { bucket: job.bucket, key: outputKey, file: files.output, contentType: 'video/mp4', signal }),
+      putText(deps.s3, { bucket: job.bucket, key: sidecars.srt, body: formatSrt(cues.kept), contentType: 'application/x-subrip; charset=utf-8', signal }),
+      putText(deps.s3, { bucket: job.bucket, key: sidecars.vtt, body: formatVtt(cues.kept), contentType: 'text/vtt; charset=utf-8', signal }),
+    ]);
+    const uploadMs = elapsedSince(uploadStartedAt);
+
+    if (warnings.length > 0) {
+      logger.warn('finished with warnings', { warnings });
+      await deps.videos.addWarnings(job.videoId, warnings).catch((error: unknown) => {
+        logger.warn('warnings could not be written to the record', { error: describeError(error) });
+      });
+    }
+
+    return {
+      duration: Math.round((output.durationSeconds ?? 0) * 1000) / 1000,
+      width: outputSize.width,
+      height: outputSize.height,
+      resolution: `${outputSize.width}x${outputSize.height}`,
+      file_size: fileSize,
+      s3_uri: s3Uri(job.bucket, outputKey),
+      output_key: outputKey,
+      timings: {
+        download_ms: downloadMs,
+        probe_ms: probeMs,
+        encode_ms: encodeMs,
+        upload_ms: uploadMs,
+        total_ms: elapsedSince(startedAt),
+      },
+      // The process started with the task: its age is what Fargate bills (less the image pull).
+      cost: estimateFargateCost({ vcpu: 2, memoryGb: 4, ...deps.cost, seconds: performance.now() / 1000 }),
+      subtitle_files: { srt: s3Uri(job.bucket, sidecars.srt), vtt: s3Uri(job.bucket, sidecars.vtt) },
+      cue_count: cues.kept.length,
+      finished_at: new Date().toISOString(),
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The prepared subtitles, less the cues that start after the video ends. */
+async function subtitlesWithin(file: string, durationSeconds: number | undefined): Promise<{ kept: Cue[]; warnings: string[] }> {
+  let parsed: ParsedSubtitles;
+  try {
+    parsed = parseSubtitles(await readFile(file));
+  } catch (error) {
+    throw new SubtitlesInvalidError('The prepared subtitles could not be read', { cause: error });
+  }
+  if (durationSeconds === undefined) return { kept: parsed.cues, warnings: [] };
+  const within = dropCuesAfter(parsed, Math.round(durationSeconds * 1000));
+  // dropCuesAfter adds its warning after the parser's, which PrepareSubtitles has reported already.
+  return { kept: within.cues, warnings: within.warnings.slice(parsed.warnings.length) };
+}
+
+function elapsedSince(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
+}

@@ -1,0 +1,137 @@
+/**
+ * The worker's S3 transfers: the prepared subtitles down, the MP4 and its subtitle sidecars up, the source
+ * located for ffmpeg to read itself. S3 failures become the errors the workflow retries or reports.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  InputInvalidError,
+  isAppError,
+  StorageUnavailableError,
+  WorkerMisconfiguredError,
+  type AppError,
+} from '../../../functions/core/errors.ts';
+
+/** Where ffmpeg reads the source from (a URL or a path). */
+export type SourceLocator = (bucket: string, key: string, signal: AbortSignal) => Promise<string>;
+
+/** Seconds a source URL stays valid: longer than the Transcode state's TimeoutSeconds (4 h). */
+const SOURCE_URL_TTL_SECONDS = 6 * 3600;
+
+/**
+ * The production source locator: confirms the upload is still there (a clear error now rather than an HTTP
+ * 404 from inside ffmpeg) and presigns a GET for ffmpeg. Signed with the task role's credentials, the URL is
+ * good for as long as they are; ffmpeg keeps its connection open and reconnects only on errors.
+ */
+export function presignedSourceLocator(client: S3Client): SourceLocator {
+  return async (bucket, key, signal) => {
+    let size: number | undefined;
+    try {
+      ({ ContentLength: size } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+    } catch (error) {
+      if (error instanceof NotFound || error instanceof NoSuchKey) {
+        throw new InputInvalidError('The uploaded video is no longer in storage');
+      }
+      throw toStorageError(error, `looking up ${key}`);
+    }
+    if (size === 0) throw new InputInvalidError('The uploaded file is empty (0 bytes)');
+    return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: SOURCE_URL_TTL_SECONDS });
+  };
+}
+
+/** A presigned URL is a credential: logs and messages keep its scheme, host and path, never its query. */
+export function redactSignedUrls(text: string): string {
+  return text.replace(/(https?:\/\/[^\s'"?]+)\?[^\s'"]*/gi, '$1?<signature redacted>');
+}
+
+export async function downloadObject(
+  client: S3Client,
+  target: { bucket: string; key: string; file: string; signal: AbortSignal },
+  whenMissing: () => AppError,
+): Promise<void> {
+  try {
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.key }), {
+      abortSignal: target.signal,
+    });
+    if (!(Body instanceof Readable)) throw new Error(`GetObject ${target.key} returned no stream`);
+    // Streamed to disk: sources can be gigabytes.
+    await pipeline(Body, createWriteStream(target.file), { signal: target.signal });
+  } catch (error) {
+    if (error instanceof NoSuchKey) throw whenMissing();
+    throw toStorageError(error, `downloading ${target.key}`);
+  }
+}
+
+export async function uploadFile(
+  client: S3Client,
+  target: { bucket: string; key: string; file: string; contentType: string; signal: AbortSignal },
+): Promise<void> {
+  // lib-storage switches to a multipart upload for large files and streams either way.
+  const upload = new Upload({
+    client,
+    params: { Bucket: target.bucket, Key: target.key, Body: createReadStream(target.file), ContentType: target.contentType },
+  });
+  const abortUpload = () => void upload.abort().catch(() => undefined);
+  target.signal.addEventListener('abort', abortUpload, { once: true });
+  try {
+    await upload.done();
+  } catch (error) {
+    throw toStorageError(error, `uploading ${target.key}`);
+  } finally {
+    target.signal.removeEventListener('abort', abortUpload);
+  }
+}
+
+export async function putText(
+  client: S3Client,
+  target: { bucket: string; key: string; body: string; contentType: string; signal: AbortSignal },
+): Promise<void> {
+  try {
+    await client.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: target.body, ContentType: target.contentType }),
+      { abortSignal: target.signal },
+    );
+  } catch (error) {
+    throw toStorageError(error, `uploading ${target.key}`);
+  }
+}
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * S3 failures that may pass (5xx, throttling, network) become StorageUnavailableError, which the ASL
+ * retries; a refusal (403, missing bucket) is a deployment problem. Anything else is left as it is.
+ */
+function toStorageError(error: unknown, action: string): unknown {
+  if (!(error instanceof Error) || isAppError(error) || error.name === 'AbortError') return error;
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata?.httpStatusCode;
+    if (error.$fault === 'server' || status === 429 || (status !== undefined && status >= 500)) {
+      return new StorageUnavailableError(`Storage was unavailable while ${action}`, { cause: error });
+    }
+    if (status === 403 || error.name === 'AccessDenied' || error.name === 'NoSuchBucket') {
+      return new WorkerMisconfiguredError(`Storage refused the worker while ${action} (${error.name})`, {
+        cause: error,
+      });
+    }
+    return error;
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error.name === 'TimeoutError' || (code !== undefined && NETWORK_ERROR_CODES.has(code))) {
+    return new StorageUnavailableError(`Storage was unreachable while ${action}`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,163 @@
+/**
+ * What ffprobe says about a file: the source before the encode (to size the output and judge the upload),
+ * the output after it (to report what was made, and to catch an upload that ended early).
+ */
+import { z } from 'zod';
+import { InputInvalidError, TranscodeFailedError, TranscodeTimeoutError } from '../../../functions/core/errors.ts';
+import { redactSignedUrls } from './media-storage.ts';
+import { superviseProcess } from './process-supervision.ts';
+
+export interface ProbedVideoStream {
+  /** Coded size, as stored: not yet turned by `rotation` nor stretched by `sampleAspectRatio`. */
+  width: number;
+  height: number;
+  /** Display rotation in degrees, normalised to 0, 90, 180 or 270. */
+  rotation: number;
+  /** Pixel width / pixel height; 1 for square pixels (and when the file does not say). */
+  sampleAspectRatio: number;
+  pixFmt: string | undefined;
+  codec: string | undefined;
+  /** Frames per second: `r_frame_rate` (the stream's base rate) and `avg_frame_rate`; undefined when unknown. */
+  frameRate: { base: number | undefined; average: number | undefined };
+}
+
+export interface ProbeResult {
+  durationSeconds: number | undefined;
+  video: ProbedVideoStream | undefined;
+  hasAudio: boolean;
+}
+
+export type ProbedVideo = ProbeResult & { video: ProbedVideoStream };
+
+export interface ProbeOptions {
+  ffprobePath: string;
+  /** ffprobe reads a few hundred KB; this long means it hangs. */
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Probes the file or URL at `location`. Only a readable video passes; what else it is depends on `role`:
+ * an upload ffprobe cannot read is the user's problem (InputInvalidError), an output it cannot read is ours
+ * (TranscodeFailedError).
+ */
+export async function probe(location: string, role: 'source' | 'output', options: ProbeOptions): Promise<ProbedVideo> {
+  const stdout: string[] = [];
+  let lastErrorLine = '';
+  const exit = await superviseProcess(
+    options.ffprobePath,
+    ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', location],
+    {
+      name: 'ffprobe',
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      onStdoutLine: (line) => stdout.push(line),
+      onStderrLine: (line) => {
+        if (line.trim() !== '') lastErrorLine = line.trimEnd();
+      },
+    },
+  ).exited;
+  if (exit.timedOut) {
+    throw new TranscodeTimeoutError(`Inspecting the upload took longer than ${Math.round(options.timeoutMs / 1000)} s`);
+  }
+
+  const result = exit.code === 0 ? parseProbe(stdout.join('\n')) : undefined;
+  if (result?.video !== undefined) return { ...result, video: result.video };
+  if (role === 'output') throw new TranscodeFailedError('FFmpeg produced an output that is not a readable video');
+  if (result !== undefined) throw new InputInvalidError('The uploaded file has no video stream');
+  // "…/source.mp4: Invalid data found when processing input": the location means nothing to users.
+  const reason = lastErrorLine.startsWith(`${location}: `) ? lastErrorLine.slice(location.length + 2) : lastErrorLine;
+  const shown = redactSignedUrls(reason).slice(0, 200);
+  throw new InputInvalidError(`The uploaded file could not be read as a video${shown ? ` (${shown})` : ''}`);
+}
+
+/** Only the parts of `ffprobe -show_format -show_streams -of json` we read; everything else passes. */
+const FfprobeStreamSchema = z.looseObject({
+  codec_type: z.string().optional(),
+  codec_name: z.string().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  pix_fmt: z.string().optional(),
+  sample_aspect_ratio: z.string().optional(),
+  r_frame_rate: z.string().optional(),
+  avg_frame_rate: z.string().optional(),
+  duration: z.string().optional(),
+  disposition: z.looseObject({ attached_pic: z.number().optional() }).optional(),
+  tags: z.looseObject({ rotate: z.string().optional() }).optional(),
+  side_data_list: z
+    .array(z.looseObject({ side_data_type: z.string().optional(), rotation: z.number().optional() }))
+    .optional(),
+});
+const FfprobeOutputSchema = z.looseObject({
+  streams: z.array(FfprobeStreamSchema).default([]),
+  format: z.looseObject({ duration: z.string().optional() }).optional(),
+});
+type FfprobeStream = z.infer<typeof FfprobeStreamSchema>;
+
+/**
+ * Reads ffprobe's JSON (text or already parsed). Lenient by design: ffprobe prints `{}` for a file it
+ * cannot read, which yields "no video, no audio, no duration" for the caller to judge.
+ */
+export function parseProbe(ffprobeJson: unknown): ProbeResult {
+  let raw = ffprobeJson;
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch (error) {
+      throw new InputInvalidError('The file could not be inspected as a video', { cause: error });
+    }
+  }
+  const parsed = FfprobeOutputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InputInvalidError('The file could not be inspected as a video', { cause: parsed.error });
+  }
+  const { streams, format } = parsed.data;
+
+  // Cover art in audio files is a one-frame "video" stream; it is not a video to subtitle.
+  const videoStream = streams.find((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
+  const video =
+    videoStream && isPositive(videoStream.width) && isPositive(videoStream.height)
+      ? {
+          width: videoStream.width,
+          height: videoStream.height,
+          rotation: rotationOf(videoStream),
+          sampleAspectRatio: positiveRatio(videoStream.sample_aspect_ratio, ':') ?? 1,
+          pixFmt: videoStream.pix_fmt,
+          codec: videoStream.codec_name,
+          frameRate: { base: positiveRatio(videoStream.r_frame_rate, '/'), average: positiveRatio(videoStream.avg_frame_rate, '/') },
+        }
+      : undefined;
+
+  return {
+    durationSeconds: positiveNumber(format?.duration) ?? positiveNumber(videoStream?.duration),
+    video,
+    hasAudio: streams.some((stream) => stream.codec_type === 'audio'),
+  };
+}
+
+function rotationOf(stream: FfprobeStream): number {
+  // The display matrix is the current source of truth; FFmpeg before 5 exposed the same as a `rotate` tag.
+  // Their sign conventions differ, which does not matter: only quarter turns change the displayed size.
+  const matrix = stream.side_data_list?.find((data) => data.side_data_type === 'Display Matrix');
+  const degrees = matrix?.rotation ?? (stream.tags?.rotate === undefined ? 0 : -Number(stream.tags.rotate));
+  if (!Number.isFinite(degrees)) return 0;
+  const quarterTurns = Math.round(degrees / 90);
+  return (((quarterTurns % 4) + 4) % 4) * 90;
+}
+
+/** "64:45" with ':' (a sample aspect ratio), "30000/1001" with '/' (a frame rate); "0:1", "0/0" mean unknown. */
+function positiveRatio(value: string | undefined, separator: ':' | '/'): number | undefined {
+  const match = new RegExp(`^(\\d+)${separator}(\\d+)$`).exec(value ?? '');
+  if (!match) return undefined;
+  const ratio = Number(match[1]) / Number(match[2]);
+  return Number.isFinite(ratio) && ratio > 0 ? ratio : undefined;
+}
+
+function positiveNumber(value: string | undefined): number | undefined {
+  const number = Number(value);
+  return value !== undefined && Number.isFinite(number) && number > 0 ? number : undefined;
+}
+
+function isPositive(value: number | undefined): value is number {
+  return value !== undefined && value > 0;
+}

@@ -1,0 +1,212 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CloudLog } from '../cloud-log.ts';
+import type { JsonValue } from '../json.ts';
+import type { PendingTask, StepFunctionsEndpoint } from '../stepfunctions/sfn-endpoint.ts';
+import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
+
+/** What the CDK task definition declares for the container, locally: the command that runs the image's entry. */
+export interface LocalTaskDefinition {
+  containerName: string;
+  /** Resolved when a task starts (the worker bundle may still be building, or may have failed to build). */
+  command: () => Promise<string[]>;
+  /** The container's environment in the task definition; ContainerOverrides are merged over it. */
+  environment: Record<string, string>;
+  /** Names a task in log lines, from its final environment (e.g. the video id). */
+  logLabel?: (environment: Record<string, string>) => string;
+}
+
+export interface LocalEcsRunner {
+  /** The `arn:aws:states:::ecs:runTask.waitForTaskToken` integration. */
+  runTaskAndWaitForTaskToken: TaskIntegration;
+  /** Stops every running task (SIGTERM, then SIGKILL), as stopping the cluster would. */
+  stopAll(): Promise<void>;
+}
+
+/** The host variables a process needs to run at all; the container image provides their equivalent on Fargate. */
+const HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'];
+const KILL_GRACE_MS = 5_000;
+
+interface ContainerOverride {
+  Name?: string;
+  Command?: string[];
+  Environment?: { Name: string; Value: string }[];
+}
+
+/**
+ * The local ECS: RunTask starts the task definition's container as a child process (the same worker code as
+ * the Fargate image), then the Task waits, as `.waitForTaskToken` does, until the worker reports with the
+ * task token through the local Step Functions endpoint. A worker that dies without reporting, or stops
+ * heartbeating for HeartbeatSeconds, fails the Task with States.HeartbeatTimeout (on AWS the heartbeat timeout
+ * is what surfaces a dead task); TimeoutSeconds fails it with States.Timeout. Both kill the process.
+ */
+export function createLocalEcsRunner(options: {
+  taskDefinitions: Readonly<Record<string, LocalTaskDefinition>>;
+  stepFunctions: StepFunctionsEndpoint;
+  logger: CloudLog;
+}): LocalEcsRunner {
+  const running = new Set<ChildProcess>();
+
+  async function runTaskAndWaitForTaskToken(parameters: JsonValue, invocation: TaskInvocation): Promise<JsonValue> {
+    const request = parametersObject(parameters, invocation.task.name);
+    const taskDefinition = options.taskDefinitions[String(request.TaskDefinition)];
+    if (taskDefinition === undefined) {
+      throw taskError('ECS.ClientException', `Unable to find task definition ${String(request.TaskDefinition)}`);
+    }
+    const override = containerOverride(request, taskDefinition);
+    const environment = {
+      ...hostEnvironment(),
+      ...taskDefinition.environment,
+      ...Object.fromEntries((override.Environment ?? []).map(({ Name, Value }) => [Name, Value])),
+    };
+    const label = taskDefinition.logLabel?.(environment) ?? invocation.execution.name;
+    const log = (line: string) => options.logger(`[worker ${label}] ${line}`);
+
+    // Before the first await: the Task's deadlines run from when the state started, as on AWS.
+    const task = new TaskAwaitingReport(options.stepFunctions, invocation, log);
+
+    let command: string[];
+    try {
+      command = override.Command ?? (await taskDefinition.command());
+    } catch (error) {
+      task.fail(taskError('ECS.ClientException', `The worker image is not available: ${(error as Error).message}`));
+      return task.outcome;
+    }
+    const [executable, ...args] = command;
+    if (task.isSettled) return task.outcome;
+    if (executable === undefined) {
+      task.fail(taskError('ECS.ClientException', 'The task definition has an empty command'));
+      return task.outcome;
+    }
+
+    log(`started: ${command.join(' ')}`);
+    const child = spawn(executable, args, { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.once('close', () => running.delete(child));
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line.trim() && log(line));
+    }
+    task.watch(child);
+    return task.outcome;
+  }
+
+  return {
+    runTaskAndWaitForTaskToken,
+    async stopAll() {
+      await Promise.all(
+        [...running].map((child) => {
+          const closed = new Promise((resolve) => child.once('close', resolve));
+          stopProcess(child);
+          return closed;
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * One task between RunTask and its report: settled by the worker's SendTaskSuccess/Failure, or failed by a
+ * missed heartbeat, the task timeout, or the worker's death, whichever comes first.
+ */
+class TaskAwaitingReport {
+  readonly outcome: Promise<JsonValue>;
+  #settle!: (result: { output: JsonValue } | { error: Error }) => void;
+  #settled = false;
+  #child: ChildProcess | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #timeoutTimer: NodeJS.Timeout | undefined;
+  readonly #pending: PendingTask;
+  readonly #log: CloudLog;
+  readonly #heartbeatSeconds: number | undefined;
+
+  constructor(stepFunctions: StepFunctionsEndpoint, invocation: TaskInvocation, log: CloudLog) {
+    this.#log = log;
+    this.outcome = new Promise((resolve, reject) => {
+      this.#settle = (result) => ('output' in result ? resolve(result.output) : reject(result.error));
+    });
+    this.#heartbeatSeconds = invocation.task.heartbeatSeconds;
+    this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, { onHeartbeat: () => this.#restartHeartbeatTimer() });
+    this.#pending.result.then(
+      (output) => this.#finish({ output }),
+      (error: Error) => this.#finish({ error }),
+    );
+    this.#restartHeartbeatTimer();
+    const timeoutSeconds = invocation.task.timeoutSeconds;
+    if (timeoutSeconds !== undefined) {
+      this.#timeoutTimer = setTimeout(() => {
+        log(`still running after TimeoutSeconds (${timeoutSeconds} s): stopping the task`);
+        this.#finish({ error: taskError('States.Timeout', `The task did not finish within ${timeoutSeconds} s`) }, { stopWorker: true });
+      }, timeoutSeconds * 1000);
+    }
+  }
+
+  get isSettled(): boolean {
+    return this.#settled;
+  }
+
+  fail(error: Error): void {
+    this.#finish({ error });
+  }
+
+  /** A worker that ends without reporting fails the task (on AWS only the heartbeat timeout would tell). */
+  watch(child: ChildProcess): void {
+    this.#child = child;
+    child.once('error', (error) => {
+      this.#finish({ error: taskError('States.HeartbeatTimeout', `The worker could not start: ${error.message}`) });
+    });
+    // 'close' comes after the last output line: the log shows why it died before the Task fails.
+    child.once('close', (code, signal) => {
+      this.#log(`exited with ${code ?? signal}`);
+      this.#finish({
+        error: taskError('States.HeartbeatTimeout', `The worker exited with code ${code ?? signal} without reporting`),
+      });
+    });
+  }
+
+  #restartHeartbeatTimer(): void {
+    const seconds = this.#heartbeatSeconds;
+    if (seconds === undefined) return;
+    clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = setTimeout(() => {
+      this.#log(`no heartbeat for ${seconds} s: stopping the task`);
+      this.#finish({ error: taskError('States.HeartbeatTimeout', `No heartbeat from the worker for ${seconds} s`) }, { stopWorker: true });
+    }, seconds * 1000);
+  }
+
+  #finish(result: { output: JsonValue } | { error: Error }, options: { stopWorker?: boolean } = {}): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#heartbeatTimer);
+    clearTimeout(this.#timeoutTimer);
+    this.#pending.cancel();
+    if (options.stopWorker && this.#child) stopProcess(this.#child);
+    this.#settle(result);
+  }
+}
+
+function containerOverride(request: Record<string, JsonValue>, taskDefinition: LocalTaskDefinition): ContainerOverride {
+  const overrides = ((request.Overrides as { ContainerOverrides?: ContainerOverride[] } | null)?.ContainerOverrides ?? []);
+  const unknown = overrides.find((override) => override.Name !== taskDefinition.containerName);
+  if (unknown !== undefined) {
+    throw taskError(
+      'ECS.InvalidParameterException',
+      `Override for container named ${String(unknown.Name)} is not a container in the TaskDefinition.`,
+    );
+  }
+  return overrides[0] ?? {};
+}
+
+function hostEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    HOST_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
+  );
+}
+
+/** SIGTERM, as ECS StopTask sends, then SIGKILL if the process does not exit in time. */
+function stopProcess(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const forceKill = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+  forceKill.unref();
+  child.once('close', () => clearTimeout(forceKill));
+}

@@ -1,0 +1,53 @@
+import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
+
+/*
+ * What the local cloud (infra/local) and the CDK app (infra/aws) both build, as plain data in a module of its
+ * own: the CDK app reads it without loading the emulator (s3rver, dynalite) on every synth, and the emulator
+ * builds exactly what gets deployed.
+ */
+
+/**
+ * The videos table: partition key `id`, and one GSI per query the API makes, each sorted by `created_at`.
+ * Plain data so the CDK stack can build the same table from it.
+ */
+export const VIDEOS_TABLE_DEFINITION = {
+  partitionKey: { name: 'id', type: 'S' },
+  globalSecondaryIndexes: [
+    { indexName: VIDEO_INDEXES.byStatus, partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'created_at', type: 'S' } },
+    {
+      indexName: VIDEO_INDEXES.bySourceVideoId,
+      partitionKey: { name: 'source_video_id', type: 'S' },
+      sortKey: { name: 'created_at', type: 'S' },
+    },
+    { indexName: VIDEO_INDEXES.byFilename, partitionKey: { name: 'filename', type: 'S' }, sortKey: { name: 'created_at', type: 'S' } },
+  ],
+  projection: 'ALL',
+  billingMode: 'PAY_PER_REQUEST',
+} as const;
+
+/**
+ * The media bucket's CORS rules: browsers upload straight to S3 (presigned POST, or PUT for multipart parts)
+ * and read the ETag of each part to complete a multipart upload. The CDK bucket mirrors these rules.
+ */
+export const MEDIA_BUCKET_CORS_RULES = [
+  {
+    allowedOrigins: ['*'],
+    allowedMethods: ['GET', 'HEAD', 'PUT', 'POST'],
+    allowedHeaders: ['*'],
+    exposedHeaders: ['ETag'],
+    maxAgeSeconds: 3000,
+  },
+] as const;
+
+/**
+ * The API's CORS preflight answers: the CDK RestApi's defaultCorsPreflightOptions, and what the local gateway
+ * answers an OPTIONS request with.
+ */
+export const API_CORS_PREFLIGHT = {
+  allowHeaders: ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent'],
+  maxAgeSeconds: 600,
+  statusCode: 204,
+} as const;
+
+/** The worker's container in the transcode task definition: the ASL's ContainerOverrides name it. */
+export const WORKER_CONTAINER_NAME = 'ffmpeg-worker';
