@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -5,7 +6,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../shared/repository.ts';
 import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 import { startGateway } from './apigateway/http-gateway.ts';
-import { applyToProcessEnv, localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
+import { localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
 import { createConsoleLog, type CloudLog } from './cloud-log.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { createLocalEcsRunner } from './ecs/task-runner.ts';
@@ -14,9 +15,10 @@ import { LocalEventBus } from './events/event-bus.ts';
 import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
 import { startScheduler } from './events/scheduler.ts';
 import { createLambdaContext } from './lambda/context.ts';
-import { createHandlerLoader } from './lambda/handler-loader.ts';
+import { createFunctionHost } from './lambda/function-host.ts';
 import {
   CLEANUP_FUNCTION_MODULE,
+  localFunctionOf,
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -68,14 +70,16 @@ export interface LocalCloud {
   runSchedule(name: 'cleanup'): Promise<unknown>;
   /** Makes the local S3 fail the next matching requests with a 5xx. */
   injectS3Fault(rule: S3FaultRule): void;
+  /** Invokes the function of `functions/{group}/{name}.ts` directly, as `aws lambda invoke` would. */
+  invokeFunction(modulePath: string, event: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }
 
 /**
  * The whole of vidp on 127.0.0.1: S3 (s3rver) and DynamoDB (dynalite), the pipeline's ASL run by
  * aws-local-stepfunctions with a local equivalent for each integration, S3 uploads starting it as the
- * EventBridge rule does, the worker run as a child process, and the REST API behind a local API Gateway.
- * Sets the Lambda environment on process.env (the handlers run in this process); stop() restores it.
+ * EventBridge rule does, the worker run as a child process, each Lambda function in a sandbox of its own,
+ * and the REST API behind a local API Gateway.
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const logger = options.logger ?? createConsoleLog();
@@ -107,10 +111,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     cleanups.push(stepFunctions.stop);
 
-    // Before any handler module loads: they read their configuration and build their clients at import.
+    // What a Lambda function reads at cold start; they call Step Functions too (DELETE stops a running execution).
     const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
-    // The Lambda functions call Step Functions too (DELETE stops a running execution): same local endpoint.
-    cleanups.push(applyToProcessEnv({ ...awsEnvironment, AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, ...options.functionEnv }));
 
     const workerCommand = await prepareWorker(logger, cleanups);
     const ecs = createLocalEcsRunner({
@@ -144,7 +146,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     cleanups.push(() => dynamodbClient.destroy(), () => s3Client.destroy());
 
-    const loadHandler = createHandlerLoader();
+    // Each function in a sandbox of its own (a worker thread), with the environment the stack gives it.
+    const functionEnvironment = {
+      ...hostVariables(FUNCTION_HOST_VARIABLES),
+      ...awsEnvironment,
+      AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+      ...options.functionEnv,
+    };
+    const functions = createFunctionHost({
+      functionFor: (modulePath) => ({ ...localFunctionOf(modulePath), modulePath, environment: functionEnvironment }),
+      logger,
+    });
+    cleanups.push(functions.stop);
+    const loadHandler = functions.loadHandler;
     const events = new LocalEventBus(logger);
     const workflow = createWorkflow({
       definition: loadPipelineDefinition(),
@@ -223,12 +237,24 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       events,
       runSchedule: (name) => scheduler.runNow(name),
       injectS3Fault: (rule) => s3.injectFault(rule),
+      invokeFunction: async (modulePath, event) => {
+        const handler = await loadHandler(modulePath);
+        const requestId = randomUUID();
+        return handler(event, createLambdaContext({ functionName: localFunctionOf(modulePath).name, requestId, timeoutMs: 60_000 }));
+      },
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Of the local cloud's own environment, what a function still sees: the shell's basics and the log settings. */
+const FUNCTION_HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'LOG_LEVEL', 'LOG_FORMAT', 'POWERTOOLS_DEV'];
+
+function hostVariables(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
 }
 
 function dataDirOption(dataDir: string | undefined): { dataDir?: string } {

@@ -25,6 +25,12 @@ export function executionArn(executionName: string): string {
 
 const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 
+/** The local function that runs functions/{group}/{name}.ts: `vidp-{name}`, as the CDK app names them. */
+export function localFunctionOf(modulePath: string): { name: string; arn: string } {
+  const name = `vidp-${modulePath.slice(modulePath.lastIndexOf('/') + 1).replace(/\.ts$/, '')}`;
+  return { name, arn: lambdaArn(name) };
+}
+
 /** The Lambda functions the workflow invokes, found in the ASL as the CDK app finds them, named `vidp-{name}`. */
 const PIPELINE_FUNCTIONS = pipelineFunctionsOf(readPipelineDefinition()).map((fn) => ({ ...fn, arn: lambdaArn(`vidp-${fn.name}`) }));
 

@@ -26,10 +26,14 @@ const cloudLog: string[] = [];
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'silent';
-  // Multipart above 10 MiB, so a 20-odd MiB clip uploads in two 16 MiB parts.
-  process.env.MULTIPART_THRESHOLD_BYTES = String(10 * MiB);
-  // Heartbeats every second: a worker whose execution was stopped notices within a second.
-  cloud = await startLocalCloud({ port: 0, logger: (line) => cloudLog.push(line), workerEnv: { HEARTBEAT_INTERVAL_SECONDS: '1' } });
+  cloud = await startLocalCloud({
+    port: 0,
+    logger: (line) => cloudLog.push(line),
+    // Multipart above 10 MiB, so a 20-odd MiB clip uploads in two 16 MiB parts.
+    functionEnv: { MULTIPART_THRESHOLD_BYTES: String(10 * MiB) },
+    // Heartbeats every second: a worker whose execution was stopped notices within a second.
+    workerEnv: { HEARTBEAT_INTERVAL_SECONDS: '1' },
+  });
   api = createApiClient(cloud.apiUrl);
   const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   s3 = new S3Client({ ...clientConfig, endpoint: cloud.s3Endpoint, forcePathStyle: true, responseChecksumValidation: 'WHEN_REQUIRED' });
@@ -47,7 +51,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  delete process.env.MULTIPART_THRESHOLD_BYTES;
   s3?.destroy();
   dynamodb?.destroy();
   await cloud?.stop();

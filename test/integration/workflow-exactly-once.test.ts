@@ -71,9 +71,7 @@ describe('status only moves forward', () => {
   it('a failure reported late for a saved video changes nothing', async () => {
     const video = await submitVideo(harness, { source: clip, subtitles });
     const saved = await finalStatus(harness, video);
-    const { handler: markFailed } = await import('../../functions/pipeline/mark-failed.ts');
-
-    const result = await markFailed({
+    const result = await harness.cloud.invokeFunction('functions/pipeline/mark-failed.ts', {
       videoId: video.id,
       executionId: saved.execution_id,
       error: { Error: 'States.HeartbeatTimeout', Cause: 'a zombie worker' },

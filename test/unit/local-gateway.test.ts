@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteBinding } from '../../functions/api/routes.ts';
 import { createRouter } from '../../infra/local/apigateway/routing.ts';
 import { startGateway, type LocalGateway } from '../../infra/local/apigateway/http-gateway.ts';
-import { HandlerUnavailableError, type Handler } from '../../infra/local/lambda/handler-loader.ts';
+import { HandlerUnavailableError, type Handler } from '../../infra/local/lambda/handler.ts';
 
 const ROUTES: RouteBinding[] = [
   { method: 'GET', path: '/videos', handler: 'echo' },

@@ -6,7 +6,7 @@ import { functionModule } from '../../shared/repository.ts';
 import { API_CORS_PREFLIGHT } from '../../shared/resources.ts';
 import type { CloudLog } from '../cloud-log.ts';
 import { createLambdaContext } from '../lambda/context.ts';
-import { HandlerUnavailableError, type Handler } from '../lambda/handler-loader.ts';
+import { HandlerUnavailableError, type Handler } from '../lambda/handler.ts';
 import { fromProxyResult, MalformedProxyResponseError, toProxyEvent } from './proxy-event.ts';
 import { createRouter } from './routing.ts';
 

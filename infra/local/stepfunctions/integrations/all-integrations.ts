@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocalEcsRunner } from '../../ecs/task-runner.ts';
 import type { LocalEventBus } from '../../events/event-bus.ts';
-import type { Handler } from '../../lambda/handler-loader.ts';
+import type { Handler } from '../../lambda/handler.ts';
 import { LOCAL_LAMBDA_FUNCTIONS } from '../../local-resources.ts';
 import type { TaskIntegrations } from '../task-integration.ts';
 import { awsSdkS3Integrations } from './aws-sdk-s3.ts';

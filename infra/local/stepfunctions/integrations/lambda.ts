@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { throughTheWire } from '../../json.ts';
 import { createLambdaContext } from '../../lambda/context.ts';
-import type { Handler } from '../../lambda/handler-loader.ts';
+import type { Handler } from '../../lambda/handler.ts';
 import { parametersObject, taskError, type TaskIntegrations } from '../task-integration.ts';
 
 /** Locally every workflow function gets Step Functions' default Task timeout of aws-local-stepfunctions. */
