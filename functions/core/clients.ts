@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { isRunningInLambda } from '@aws-lambda-powertools/commons/utils/env';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 
@@ -46,3 +47,6 @@ export const dynamodb = DynamoDBDocumentClient.from(dynamodbTables, {
 });
 
 export const sfn = traced(new SFNClient({}));
+
+/** StopTask for DELETE of a video being encoded. */
+export const ecs = traced(new ECSClient({}));

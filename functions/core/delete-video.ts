@@ -10,10 +10,12 @@ export interface DeleteVideoDeps {
   bucket: string;
   /** Stops the video's workflow execution; stopping one that has ended must not fail. */
   stopExecution: (executionArn: string) => Promise<void>;
+  /** Stops the ECS task encoding it (SIGTERM now, rather than at its next heartbeat); one gone must not fail. */
+  stopTask: (taskArn: string) => Promise<void>;
 }
 
 /**
- * Removes everything of a video: its running execution first (so it does not write after us), its
+ * Removes everything of a video: its running encode and execution first (so neither writes after us), its
  * unfinished multipart upload, every object under its three prefixes, then its record. Deleting a video
  * that is gone already does the same checks and succeeds: the call is idempotent.
  */
@@ -21,6 +23,10 @@ export async function deleteVideo(id: string, deps: DeleteVideoDeps): Promise<vo
   const record = await deps.repository.find(id);
   if (record?.status === 'processing' && record.execution_id !== undefined) {
     await deps.stopExecution(record.execution_id);
+  }
+  // After the execution: its task token is dead by then, so a worker that reports as it stops is refused.
+  if (record?.status === 'processing' && record.transcode_task_arn !== undefined) {
+    await deps.stopTask(record.transcode_task_arn);
   }
   if (record?.status === 'awaiting_upload' && record.upload?.method === 'MULTIPART') {
     await deps.s3

@@ -134,6 +134,25 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
       return record;
     },
 
+    /**
+     * The ECS task that encodes a `processing` video, recorded by the worker as it starts (DELETE stops it).
+     * Only while the video is processing, and for that execution when given: a late task changes nothing.
+     */
+    async recordTranscodeTask(id: string, taskArn: string, executionId?: string): Promise<boolean> {
+      return conditionalUpdate(client, {
+        TableName: tableName,
+        Key: { id },
+        UpdateExpression: 'SET #task = :task',
+        ConditionExpression: executionId === undefined ? '#status = :processing' : '#status = :processing AND #execution = :execution',
+        ExpressionAttributeNames: { '#task': 'transcode_task_arn', '#status': 'status', ...(executionId === undefined ? {} : { '#execution': 'execution_id' }) },
+        ExpressionAttributeValues: {
+          ':task': taskArn,
+          ':processing': 'processing' satisfies VideoStatus,
+          ...(executionId === undefined ? {} : { ':execution': executionId }),
+        },
+      });
+    },
+
     /** Progress is advisory: a write that lands after the job left `processing` is dropped, not an error. */
     async updateProgress(id: string, percent: number, now = new Date()): Promise<boolean> {
       return conditionalUpdate(client, {

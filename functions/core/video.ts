@@ -161,6 +161,8 @@ export const VideoRecordSchema = z.object({
   /** 0–100 while processing. */
   progress: z.number().optional(),
   execution_id: z.string().optional(),
+  /** The ECS task encoding it while processing (the worker records it): what DELETE stops at once. */
+  transcode_task_arn: z.string().optional(),
   timings: TimingsSchema.optional(),
   /** Every status change, oldest first. */
   timeline: z.array(TimelineEntrySchema).optional(),

@@ -1,3 +1,4 @@
+import type { Cluster } from 'aws-cdk-lib/aws-ecs';
 import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -47,6 +48,8 @@ export interface FunctionGrants {
   stopExecutions?: true;
   /** states:DescribeExecution on the pipeline's executions: is a `processing` video's run still going? */
   describeExecutions?: true;
+  /** ecs:StopTask on the transcode cluster's tasks: DELETE stops the encode of the video it removes. */
+  stopTasks?: true;
 }
 
 export interface FunctionSpec {
@@ -79,6 +82,7 @@ export const API_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     grants: {
       items: ['dynamodb:GetItem', 'dynamodb:DeleteItem'],
       stopExecutions: true,
+      stopTasks: true,
       listBucket: [UPLOADS_PREFIX, TEMP_PREFIX, VIDEOS_PREFIX],
       objects: [
         { prefix: UPLOADS_PREFIX, actions: ['s3:DeleteObject', 's3:AbortMultipartUpload'] },
@@ -200,6 +204,8 @@ export interface GrantTargets {
   bucket: IBucket;
   /** `arn:…:execution:{state machine name}:*` */
   executionsArn: string;
+  /** The transcode cluster, whose tasks a function may stop. */
+  cluster: Cluster;
 }
 
 /** Adds the grants to the function's role (where cdk-nag reports, and so where findings are acknowledged). */
@@ -234,6 +240,11 @@ export function applyGrants(role: IRole, grants: FunctionGrants, targets: GrantT
   }
   if (grants.listMultipartUploads) {
     allow(new PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [bucket.bucketArn] }));
+  }
+  if (grants.stopTasks) {
+    const tasks = targets.cluster.arnForTasks('*');
+    allow(new PolicyStatement({ actions: ['ecs:StopTask'], resources: [tasks], conditions: { ArnEquals: { 'ecs:cluster': targets.cluster.clusterArn } } }));
+    acknowledgeWildcardResource(role, tasks, 'The tasks of the vidp transcode cluster (and no other): their ids exist only once RunTask started them.');
   }
   const executionActions = [
     ...(grants.stopExecutions ? ['states:StopExecution'] : []),

@@ -77,11 +77,6 @@ export class StatelessStack extends Stack {
     const statesArn = (resource: string, resourceName: string) =>
       this.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const stateMachineArn = statesArn('stateMachine', stateMachineName);
-    this.grantTargets = {
-      table: props.videosTable,
-      bucket: props.mediaBucket,
-      executionsArn: statesArn('execution', `${stateMachineName}:*`),
-    };
 
     this.eventBus = new EventBus(this, 'Events', {
       eventBusName: `${prefix}-events`,
@@ -100,6 +95,12 @@ export class StatelessStack extends Stack {
       logRetention,
       logRemovalPolicy,
     });
+    this.grantTargets = {
+      table: props.videosTable,
+      bucket: props.mediaBucket,
+      executionsArn: statesArn('execution', `${stateMachineName}:*`),
+      cluster: this.worker.cluster,
+    };
 
     const taskFunctions: Record<string, IFunction> = {};
     for (const { placeholder, name } of pipelineFunctionsOf(readPipelineDefinition())) {

@@ -9,7 +9,7 @@ import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
-/** s3rver accepts any secret, but only this access key id. */
+/** The local S3 verifies every signature against this key pair (s3/strict-s3-middlewares.ts). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export const LOCAL_BUCKET = 'vidp-local-media';

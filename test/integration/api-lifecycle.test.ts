@@ -154,6 +154,24 @@ describe('uploads', () => {
     expect(redirect.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*video\.mp4\?/);
   });
 
+  it('the playback URL of a video named with an emoji answers 200 and 206: its ASCII-only Content-Disposition is signed like any query', async () => {
+    const filename = 'Präsentation 🎬 \u200fמצגת.mp4';
+    await call('PATCH', `/videos/${savedId}`, { filename });
+    const playback = await call<{ url: string }>('GET', `/videos/${savedId}/playback`);
+    expect(new URL(playback.url).searchParams.get('response-content-disposition')).toContain("filename*=UTF-8''");
+
+    const whole = await fetch(playback.url);
+    const range = await fetch(playback.url, { headers: { Range: 'bytes=0-99' } });
+
+    expect(whole.status).toBe(200);
+    await whole.arrayBuffer();
+    expect(range.status).toBe(206);
+    expect((await range.arrayBuffer()).byteLength).toBe(100);
+    const disposition = range.headers.get('content-disposition') ?? '';
+    expect(disposition).toMatch(/^inline; filename="[\x20-\x7e]+"; filename\*=UTF-8''/);
+    expect(decodeURIComponent(disposition.split("filename*=UTF-8''")[1]!)).toBe(filename);
+  });
+
   it('deleting a video while it is processed stops its execution; once its worker has stopped nothing is left', async () => {
     // 1080p at preset slow: an encode long enough to delete in the middle of it.
     const created = await api.createVideo(await baseRequest(files.large, { resolution: '1080p', preset: 'slow' }));

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadWithPresignedPost } from '../../infra/dev-kit/api-client.ts';
 import {
   expectCleanEnd,
   finalStatus,
+  objectExists,
   ONE_CUE_SRT,
   sampleClip,
   startHarness,
@@ -49,15 +51,34 @@ async function objectText(key: string): Promise<string> {
   return Body!.transformToString('utf-8');
 }
 
+describe.concurrent('an empty file never reaches the bucket through its presigned POST', () => {
+  it.each([['the video'], ['the subtitles']])('%s: S3 answers 400 EntityTooSmall (the policy\'s content-length-range starts at 1)', async (which) => {
+    const created = await harness.api.createVideo({
+      filename: 'empty.mp4',
+      content_type: 'video/mp4',
+      size: 1,
+      subtitles: { source: 'upload' },
+    });
+    const upload = which === 'the video' ? created.upload : created.subtitles_upload!;
+    if (upload.method !== 'POST') throw new Error('expected a presigned POST');
+
+    const attempt = uploadWithPresignedPost(upload, await writeTemp(harness, 'empty', ''));
+
+    await expect(attempt).rejects.toThrow(/failed: 400 .*<Code>EntityTooSmall<\/Code>.*<ProposedSize>0<\/ProposedSize>/s);
+    expect(await objectExists(harness, upload.fields.key!)).toBe(false);
+  });
+});
+
 describe.concurrent('media that is not a usable video ends failed with input_invalid, without retries', () => {
   it.each([
     ['a text file named .mp4', async () => writeTemp(harness, 'fake.mp4', 'This is a text file, not a video.\n'), /could not be read as a video/],
-    ['a 0-byte file', async () => writeTemp(harness, 'empty.mp4', ''), /^The uploaded file is empty \(0 bytes\)$/],
+    // Stored with PutObject: S3 refuses it at the POST (above), but another writer can still store one.
+    ['a 0-byte file', async () => writeTemp(harness, 'empty.mp4', ''), /^The uploaded file is empty \(0 bytes\)$/, ['source'] as const],
     ['a truncated MP4 (its index promises more than it holds)', async () => files.truncated!, /damaged or truncated: it could not be decoded past 0:0\d of 0:02/],
     ['an MP4 cut before its index', async () => files.cutBeforeIndex!, /could not be read as a video/],
     ['a file with sound but no picture', async () => files.audioOnly!, /no video stream/],
-  ])('%s', async (_name, makeSource, reason) => {
-    const video = await submitVideo(harness, { source: await makeSource(), subtitles: files.subtitles! });
+  ])('%s', async (_name, makeSource, reason, putObject?: readonly 'source'[]) => {
+    const video = await submitVideo(harness, { source: await makeSource(), subtitles: files.subtitles!, putObject });
 
     const final = await finalStatus(harness, video);
 
@@ -69,11 +90,12 @@ describe.concurrent('media that is not a usable video ends failed with input_inv
 
 describe.concurrent('subtitles that cannot be burned in end failed with subtitles_invalid, before any transcode', () => {
   it.each([
-    ['an empty SRT', '', /empty/],
+    // Stored with PutObject, as the 0-byte video above.
+    ['an empty SRT', '', /empty/, ['subtitles'] as const],
     ['a binary file named .srt', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]), /binary/],
     ['an SRT with a broken timestamp', '1\n00:00:00,200 --> 00:00:0x,500\nHi\n', /line 2: malformed timestamp/],
-  ])('%s', async (_name, content, reason) => {
-    const video = await submitVideo(harness, { source: files.clip!, subtitles: await writeTemp(harness, 'bad.srt', content) });
+  ])('%s', async (_name, content, reason, putObject?: readonly 'subtitles'[]) => {
+    const video = await submitVideo(harness, { source: files.clip!, subtitles: await writeTemp(harness, 'bad.srt', content), putObject });
 
     const final = await finalStatus(harness, video);
 

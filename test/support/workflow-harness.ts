@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, ListObjectsV2Command, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import type { PresignedPostUpload } from '../../functions/core/storage.ts';
 import type { PublicVideo } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.ts';
@@ -117,6 +118,12 @@ export async function submitVideo(
     request?: Record<string, unknown>;
     /** Runs once the video exists, before anything is uploaded (e.g. to arrange a fault for it). */
     beforeUpload?: (videoId: string) => Promise<void>;
+    /**
+     * Files stored with a signed PutObject at the key their presigned POST names, past its policy: how a
+     * 0-byte file still reaches the pipeline (S3 refuses it at the POST, whose content-length-range starts
+     * at 1; a multipart upload, whose parts have no such range, or any other writer can still store one).
+     */
+    putObject?: readonly ('source' | 'subtitles')[];
   },
 ): Promise<SubmittedVideo> {
   const filename = `${randomUUID()}.${input.extension ?? 'mp4'}`;
@@ -132,9 +139,20 @@ export async function submitVideo(
     ...input.request,
   });
   await input.beforeUpload?.(created.video.id);
-  if (input.subtitles !== undefined) await uploadSubtitles(created, input.subtitles);
-  await uploadVideo(harness.api, created, input.source);
+  const put = new Set(input.putObject);
+  if (input.subtitles !== undefined) {
+    if (put.has('subtitles')) await putPastPolicy(harness, created.subtitles_upload!, input.subtitles);
+    else await uploadSubtitles(created, input.subtitles);
+  }
+  if (put.has('source') && created.upload.method === 'POST') await putPastPolicy(harness, created.upload, input.source);
+  else await uploadVideo(harness.api, created, input.source);
   return { id: created.video.id, filename, sourceKey: `uploads/${created.video.id}/source.${input.extension ?? 'mp4'}` };
+}
+
+async function putPastPolicy(harness: Harness, upload: PresignedPostUpload, filePath: string): Promise<void> {
+  await harness.s3.send(
+    new PutObjectCommand({ Bucket: harness.cloud.bucket, Key: upload.fields.key, ContentType: upload.fields['Content-Type'], Body: await readFile(filePath) }),
+  );
 }
 
 export function finalStatus(harness: Harness, video: SubmittedVideo, timeoutMs = 45_000) {

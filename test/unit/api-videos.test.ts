@@ -1,6 +1,7 @@
 import '../support/handler-env.ts';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { InvalidParameterException, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -12,7 +13,7 @@ import { handler as listVideos } from '../../functions/api/list-videos.ts';
 import { handler as openapi } from '../../functions/api/openapi.ts';
 import { API_ROUTES } from '../../functions/api/routes.ts';
 import { handler as updateVideo } from '../../functions/api/update-video.ts';
-import { dynamodb, dynamodbTables, s3, sfn } from '../../functions/core/clients.ts';
+import { dynamodb, dynamodbTables, ecs, s3, sfn } from '../../functions/core/clients.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
 import { aVideoRecord } from '../support/video-record.ts';
 
@@ -20,7 +21,9 @@ const ddb = mockClient(dynamodb);
 const ddbTables = mockClient(dynamodbTables);
 const s3Mock = mockClient(s3);
 const sfnMock = mockClient(sfn);
+const ecsMock = mockClient(ecs);
 beforeEach(() => {
+  ecsMock.reset();
   ddb.reset();
   ddbTables.reset();
   s3Mock.reset();
@@ -220,6 +223,29 @@ describe('DELETE /videos/{id}', () => {
 
     expect((await remove()).statusCode).toBe(204);
     expect(sfnMock).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn, error: 'VideoDeleted' });
+  });
+
+  it('stops the ECS task encoding it, after its execution, so the encode ends now rather than at its next heartbeat', async () => {
+    const executionArn = 'arn:aws:states:us-east-1:1:execution:vidp:abc';
+    const taskArn = 'arn:aws:ecs:us-east-1:1:task/vidp-cluster/0123456789abcdef0123456789abcdef';
+    ddb.on(GetCommand).resolves({ Item: aVideoRecord({ id, status: 'processing', execution_id: executionArn, transcode_task_arn: taskArn }) });
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    sfnMock.on(StopExecutionCommand).resolves({});
+    ecsMock.on(StopTaskCommand).resolves({});
+
+    expect((await remove()).statusCode).toBe(204);
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'vidp-cluster', task: taskArn });
+    expect(sfnMock.commandCalls(StopExecutionCommand)[0]!.calledBefore(ecsMock.commandCalls(StopTaskCommand)[0]!)).toBe(true);
+  });
+
+  it('deletes a video whose task has stopped already (ECS no longer knows it)', async () => {
+    ddb.on(GetCommand).resolves({ Item: aVideoRecord({ id, status: 'processing', execution_id: 'arn:x', transcode_task_arn: 'arn:aws:ecs:us-east-1:1:task/c/1' }) });
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    sfnMock.on(StopExecutionCommand).resolves({});
+    ecsMock.on(StopTaskCommand).rejects(new InvalidParameterException({ message: 'The referenced task was not found.', $metadata: {} }));
+
+    expect((await remove()).statusCode).toBe(204);
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id } });
   });
 
   it('answers 204 again for a video that is gone (idempotent)', async () => {

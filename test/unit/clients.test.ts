@@ -31,7 +31,7 @@ describe('the AWS clients', () => {
   it('report every call to X-Ray in Lambda', async () => {
     const clients = await loadClients(lambda);
     expect(clients.tracer?.isTracingEnabled()).toBe(true);
-    for (const client of [clients.s3, clients.dynamodbTables, clients.dynamodb, clients.sfn]) {
+    for (const client of [clients.s3, clients.dynamodbTables, clients.dynamodb, clients.sfn, clients.ecs]) {
       expect(xrayMiddleware(client)).toHaveLength(1);
     }
   });

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
 import type { CloudLog } from '../cloud-log.ts';
+import type { EcsEndpoint } from './ecs-endpoint.ts';
 import type { JsonValue } from '../json.ts';
 import type { PendingTask, StepFunctionsEndpoint } from '../stepfunctions/sfn-endpoint.ts';
 import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
@@ -50,6 +52,10 @@ export function createLocalEcsRunner(options: {
    * TimeoutSeconds as they do on AWS.
    */
   fargateStartMs?: number;
+  /** Serves each task's metadata (its ARN) and StopTask; without it a task knows no ARN and cannot be stopped by API. */
+  ecsEndpoint?: EcsEndpoint;
+  /** The cluster RunTask runs in (the ASL's Cluster parameter names it on AWS). */
+  clusterArn?: string;
 }): LocalEcsRunner {
   const running = new Set<ChildProcess>();
 
@@ -60,8 +66,12 @@ export function createLocalEcsRunner(options: {
       throw taskError('ECS.ClientException', `Unable to find task definition ${String(request.TaskDefinition)}`);
     }
     const override = containerOverride(request, taskDefinition);
+    const clusterArn = String(request.Cluster ?? options.clusterArn ?? 'arn:aws:ecs:us-east-1:000000000000:cluster/default');
+    // ECS task ids are 32 hex digits; the ARN carries the cluster's name.
+    const taskArn = `${clusterArn.replace(':cluster/', ':task/')}/${randomBytes(16).toString('hex')}`;
     const environment = {
       ...hostEnvironment(),
+      ...(options.ecsEndpoint === undefined ? {} : { ECS_CONTAINER_METADATA_URI_V4: options.ecsEndpoint.metadataUriFor(taskArn) }),
       ...taskDefinition.environment,
       ...Object.fromEntries((override.Environment ?? []).map(({ Name, Value }) => [Name, Value])),
     };
@@ -92,7 +102,20 @@ export function createLocalEcsRunner(options: {
     log(`started: ${command.join(' ')}`);
     const child = spawn(executable, args, { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
-    child.once('close', () => running.delete(child));
+    options.ecsEndpoint?.register({
+      taskArn,
+      clusterArn,
+      taskDefinitionArn: String(request.TaskDefinition),
+      startedAt: new Date().toISOString(),
+      stop: (reason) => {
+        log(`StopTask: ${reason}`);
+        stopProcess(child);
+      },
+    });
+    child.once('close', () => {
+      running.delete(child);
+      options.ecsEndpoint?.unregister(taskArn);
+    });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line.trim() && log(line));
     }

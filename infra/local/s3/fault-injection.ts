@@ -1,3 +1,6 @@
+import { respondWithS3Error, S3Error } from './s3-error.ts';
+import { bucketAndKey, type S3rverMiddleware } from './s3rver-context.ts';
+
 /**
  * Makes the local S3 fail on purpose, the way S3 sometimes does (500 InternalError, 503 SlowDown), so tests
  * can show what the pipeline does about it. A rule answers the next `times` requests that match it with
@@ -12,16 +15,8 @@ export interface S3FaultRule {
   times: number;
 }
 
-interface KoaContext {
-  method: string;
-  path: string;
-  status: number;
-  type: string;
-  body: unknown;
-}
-
 export interface S3FaultInjector {
-  middleware: (context: KoaContext, next: () => Promise<void>) => Promise<void>;
+  middleware: S3rverMiddleware;
   inject(rule: S3FaultRule): void;
   /** Requests failed so far, as `METHOD key`. */
   failed(): string[];
@@ -32,8 +27,7 @@ export function createS3FaultInjector(): S3FaultInjector {
   const failed: string[] = [];
   return {
     async middleware(context, next) {
-      const [, , ...keyParts] = context.path.split('/');
-      const key = decodeURIComponent(keyParts.join('/'));
+      const { key } = bucketAndKey(context.path);
       const rule = rules.find((candidate) => candidate.times > 0 && candidate.method === context.method && candidate.key.test(key));
       if (rule === undefined) {
         await next();
@@ -42,11 +36,7 @@ export function createS3FaultInjector(): S3FaultInjector {
       rule.times -= 1;
       failed.push(`${context.method} ${key}`);
       const code = rule.status === 503 ? 'SlowDown' : 'InternalError';
-      context.status = rule.status;
-      context.type = 'application/xml';
-      context.body =
-        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code>` +
-        `<Message>Injected by the local cloud</Message><RequestId>local-fault</RequestId></Error>`;
+      await respondWithS3Error(context, new S3Error(code, rule.status, 'Injected by the local cloud'), 'local-fault');
     },
     inject(rule) {
       rules.push({ ...rule });

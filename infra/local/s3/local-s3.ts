@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import { MEDIA_BUCKET_CORS_RULES } from '../../shared/resources.ts';
 import type { CloudLog } from '../cloud-log.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local-resources.ts';
 import { createS3FaultInjector, type S3FaultRule } from './fault-injection.ts';
 import { multipartListingMiddleware } from './multipart-listing.ts';
+import { strictS3Middlewares, useAtomicStore } from './strict-s3-middlewares.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
 
 /** The S3 API call that wrote an object: what EventBridge's "Object Created" names its `reason`. */
@@ -56,11 +58,18 @@ export async function startLocalS3(options: { bucket: string; dataDir?: string; 
     directory,
     configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml()] }],
   });
+  // Objects are written whole or not at all (see atomic-store.ts).
+  useAtomicStore(server, directory);
   // s3rver is a Koa app and composes its middleware when it starts listening: this one runs first.
   const requestOperation = new AsyncLocalStorage<ObjectWriteOperation | undefined>();
   server.middleware.unshift((context, next) => requestOperation.run(writeOperationOf(context), next));
-  // Served ahead of s3rver's router, which answers both with 405 (see multipart-listing.ts).
-  server.middleware.splice(1, 0, multipartListingMiddleware(directory));
+  // As strict as S3 (signatures, POST policies), inside the write operation's storage, ahead of the multipart
+  // listing, which is served ahead of s3rver's router, which answers both with 405 (see multipart-listing.ts).
+  const strict = strictS3Middlewares({
+    lookupSecret: (accessKeyId) => (accessKeyId === LOCAL_CREDENTIALS.accessKeyId ? LOCAL_CREDENTIALS.secretAccessKey : undefined),
+    region: LOCAL_REGION,
+  });
+  server.middleware.splice(1, 0, ...strict, multipartListingMiddleware(directory));
   // Ahead of everything: an injected failure answers instead of S3.
   const faults = createS3FaultInjector();
   server.middleware.unshift(faults.middleware);

@@ -1,5 +1,9 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { escapeXml, respondWithS3Error, S3Error } from './s3-error.ts';
+import { bucketAndKey, type S3rverMiddleware } from './s3rver-context.ts';
+
+const MAX_PARTS = 1000;
 
 /**
  * ListParts and AbortMultipartUpload for s3rver, which implements multipart uploads but answers these two
@@ -7,32 +11,20 @@ import { join } from 'node:path';
  * must let go of its parts. They are served from s3rver's own files, so they see exactly what it stored:
  *   <directory>/<bucket>/._S3rver_uploads/<uploadId>/{key, metadata, <partNumber>, <partNumber>.md5}
  */
-interface KoaContext {
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  status: number;
-  type: string;
-  body: unknown;
-}
-
-const MAX_PARTS = 1000;
-
-export function multipartListingMiddleware(directory: string) {
-  return async (context: KoaContext, next: () => Promise<void>): Promise<void> => {
+export function multipartListingMiddleware(directory: string): S3rverMiddleware {
+  return async (context, next) => {
     const uploadId = single(context.query.uploadId);
-    const [, bucket = '', ...keyParts] = context.path.split('/');
-    const isObjectRequest = uploadId !== undefined && bucket !== '' && keyParts.length > 0;
+    const { bucket, key } = bucketAndKey(context.path);
+    const isObjectRequest = uploadId !== undefined && bucket !== '' && key !== '';
     if (!isObjectRequest || (context.method !== 'GET' && context.method !== 'DELETE')) {
       await next();
       return;
     }
 
-    const key = decodeURIComponent(keyParts.join('/'));
     const uploadDir = join(directory, bucket, '._S3rver_uploads', uploadId.replace(/[^\w-]/g, ''));
     const storedKey = await readFile(join(uploadDir, 'key'), 'utf8').catch(() => undefined);
     if (storedKey !== key) {
-      noSuchUpload(context, uploadId);
+      await respondWithS3Error(context, new S3Error('NoSuchUpload', 404, 'The specified upload does not exist.', { UploadId: uploadId }));
       return;
     }
 
@@ -69,19 +61,7 @@ export function multipartListingMiddleware(directory: string) {
   };
 }
 
-function noSuchUpload(context: KoaContext, uploadId: string): void {
-  context.status = 404;
-  context.type = 'application/xml';
-  context.body =
-    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>` +
-    `<Message>The specified upload does not exist.</Message><UploadId>${escapeXml(uploadId)}</UploadId></Error>`;
-}
-
 function single(value: unknown): string | undefined {
   const first: unknown = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first : undefined;
-}
-
-function escapeXml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -1,7 +1,7 @@
 // s3rver ships no type declarations; this covers only what infra/local/s3 uses.
 
 declare module 's3rver' {
-  import type { Server } from 'node:http';
+  import type { IncomingMessage, Server } from 'node:http';
   import type { EventEmitter } from 'node:events';
 
   interface S3rverOptions {
@@ -15,21 +15,41 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
-  /** The Koa context, as far as infra/local reads it. */
-  interface S3rverContext {
+  /**
+   * The Koa context, as far as infra/local/s3 reads and writes it (the strict S3 middlewares read the most:
+   * the raw request, its query string and headers, the app's store).
+   */
+  export interface S3rverContext {
     method: string;
+    /** Koa's path: still percent-encoded, as the client sent it (s3rver's vhost middleware runs later). */
     path: string;
-    query: Record<string, unknown>;
-    headers: Record<string, unknown>;
+    querystring: string;
+    query: Record<string, string | string[] | undefined>;
+    headers: IncomingMessage['headers'];
+    req: IncomingMessage;
+    ip: string;
     status: number;
     type: string;
     body: unknown;
+    state: Record<string, unknown>;
+    app: EventEmitter;
+    /** s3rver's object store (replaced by the atomic one, see atomic-store.ts). */
+    store: unknown;
+    set(field: string, value: string): void;
+    get(field: string): string;
+    is(...types: string[]): string | false | null;
   }
+
+  export type S3rverMiddleware = (context: S3rverContext, next: () => Promise<void>) => Promise<void>;
 
   class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
     /** Koa's middleware stack, composed when the server starts listening. */
-    middleware: ((context: S3rverContext, next: () => Promise<void>) => Promise<void>)[];
+    middleware: S3rverMiddleware[];
+    /** The object store s3rver builds in its constructor (it takes no store option). */
+    store: unknown;
+    /** Koa's prototype of every request's context: its `store` is what the handlers use. */
+    context: { store: unknown };
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
     httpServer?: Server;

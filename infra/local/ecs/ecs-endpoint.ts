@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readJsonBody } from '../json.ts';
+
+/** What the endpoint knows of a running task. */
+export interface RunningTask {
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  startedAt: string;
+  /** StopTask: SIGTERM to the container, then SIGKILL after the stop timeout, as ECS does. */
+  stop(reason: string): void;
+}
+
+export interface EcsEndpoint {
+  /** Where the SDK's ECSClient reaches this (AWS_ENDPOINT_URL_ECS). */
+  endpoint: string;
+  /** ECS_CONTAINER_METADATA_URI_V4 of a task's container. */
+  metadataUriFor(taskArn: string): string;
+  register(task: RunningTask): void;
+  unregister(taskArn: string): void;
+  stop(): Promise<void>;
+}
+
+const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+
+/**
+ * The two faces of ECS a task's code and vidp's functions see: the task metadata endpoint v4 (`GET
+ * {ECS_CONTAINER_METADATA_URI_V4}/task`, how the worker learns its own task ARN) and the ECS API's StopTask
+ * (how DELETE stops a running encode at once), in the AWS JSON 1.1 protocol of the stock ECSClient.
+ */
+export async function startEcsEndpoint(): Promise<EcsEndpoint> {
+  const tasks = new Map<string, RunningTask>();
+  const taskIdOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1);
+  const byId = (taskId: string) => [...tasks.values()].find((task) => taskIdOf(task.taskArn) === taskId);
+
+  const describe = (task: RunningTask, status: 'RUNNING' | 'STOPPED') => ({
+    taskArn: task.taskArn,
+    clusterArn: task.clusterArn,
+    taskDefinitionArn: task.taskDefinitionArn,
+    launchType: 'FARGATE',
+    lastStatus: 'RUNNING',
+    desiredStatus: status,
+    startedAt: Date.parse(task.startedAt) / 1000,
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const metadata = /^\/v4\/([^/]+)\/task$/.exec(url.pathname);
+    if (request.method === 'GET' && metadata !== null) {
+      const task = byId(metadata[1]!);
+      if (task === undefined) return reply(response, 404, { message: 'No such task' });
+      return reply(response, 200, {
+        Cluster: task.clusterArn,
+        TaskARN: task.taskArn,
+        Family: task.taskDefinitionArn.split('/').pop()?.split(':')[0],
+        Revision: task.taskDefinitionArn.split(':').pop(),
+        DesiredStatus: 'RUNNING',
+        KnownStatus: 'RUNNING',
+        LaunchType: 'FARGATE',
+        PullStartedAt: task.startedAt,
+        PullStoppedAt: task.startedAt,
+      });
+    }
+    const target = request.headers['x-amz-target'];
+    if (request.method === 'POST' && target === `${TARGET_PREFIX}StopTask`) {
+      const body = (await readJsonBody(request, 64 * 1024)) as { cluster?: string; task?: string; reason?: string };
+      const task = typeof body.task === 'string' ? (tasks.get(body.task) ?? byId(body.task)) : undefined;
+      if (task === undefined) {
+        return reply(response, 400, { __type: 'InvalidParameterException', message: 'The referenced task was not found.' });
+      }
+      task.stop(body.reason ?? 'Task stopped by the user');
+      return reply(response, 200, { task: describe(task, 'STOPPED') });
+    }
+    reply(response, 400, { __type: 'UnknownOperationException', message: `Unsupported operation ${String(target ?? url.pathname)}` });
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => reply(response, 500, { __type: 'ServerException', message: String(error) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    endpoint,
+    metadataUriFor: (taskArn) => `${endpoint}/v4/${taskIdOf(taskArn)}`,
+    register: (task) => void tasks.set(task.taskArn, task),
+    unregister: (taskArn) => void tasks.delete(taskArn),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function reply(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.1',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+  });
+  response.end(text);
+}
