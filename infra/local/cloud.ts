@@ -9,6 +9,7 @@ import { startGateway } from './apigateway/http-gateway.ts';
 import { localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
 import { createConsoleLog, type CloudLog } from './cloud-log.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
+import { startEcsEndpoint } from './ecs/ecs-endpoint.ts';
 import { createLocalEcsRunner } from './ecs/task-runner.ts';
 import { bundleWorker } from './ecs/worker-bundle.ts';
 import { LocalEventBus } from './events/event-bus.ts';
@@ -19,6 +20,7 @@ import { createLambdaContext } from './lambda/context.ts';
 import { createFunctionHost } from './lambda/function-host.ts';
 import {
   CLEANUP_FUNCTION_MODULE,
+  LOCAL_CLUSTER_ARN,
   localFunctionOf,
   RECONCILE_FUNCTION_MODULE,
   LOCAL_BUCKET,
@@ -123,6 +125,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // What a Lambda function reads at cold start; they call Step Functions too (DELETE stops a running execution).
     const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
 
+    const ecsEndpoint = await startEcsEndpoint();
+    cleanups.push(ecsEndpoint.stop);
     const workerCommand = await prepareWorker(logger, cleanups);
     const ecs = createLocalEcsRunner({
       taskDefinitions: {
@@ -144,6 +148,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stepFunctions,
       logger,
       fargateStartMs: 1000 * (options.fargateStartSeconds ?? Number(process.env.FARGATE_START_SECONDS ?? 0)),
+      ecsEndpoint,
+      clusterArn: LOCAL_CLUSTER_ARN,
     });
     cleanups.push(ecs.stopAll);
 
@@ -163,6 +169,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...hostVariables(FUNCTION_HOST_VARIABLES),
       ...awsEnvironment,
       AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+      // DELETE stops a running encode with StopTask.
+      AWS_ENDPOINT_URL_ECS: ecsEndpoint.endpoint,
       ...options.functionEnv,
     };
     const functions = createFunctionHost({
