@@ -111,6 +111,17 @@ export class OutputTooLargeError extends AppError {
   readonly statusCode = 422;
 }
 
+/**
+ * The upload was written over after the workflow claimed it (a second upload to the same presigned POST):
+ * the encode read the object it claimed by its ETag, and stopped rather than mix two files. Not retried;
+ * `POST …/retry` processes the upload that is there now.
+ */
+export class SourceChangedError extends AppError {
+  override readonly name = 'SourceChangedError';
+  readonly code = 'source_changed';
+  readonly statusCode = 409;
+}
+
 /** FFmpeg failed on an input that probed fine. */
 export class TranscodeFailedError extends AppError {
   override readonly name = 'TranscodeFailedError';
@@ -179,6 +190,7 @@ export const PIPELINE_ERRORS = [
   { error: SubtitlesUrlRefusedError, retried: false },
   { error: InputInvalidError, retried: false },
   { error: OutputTooLargeError, retried: false },
+  { error: SourceChangedError, retried: false },
   { error: TranscodeFailedError, retried: false },
   { error: TranscodeTimeoutError, retried: false },
   { error: WorkerMisconfiguredError, retried: false },

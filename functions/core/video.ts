@@ -161,6 +161,8 @@ export const VideoRecordSchema = z.object({
   /** 0–100 while processing. */
   progress: z.number().optional(),
   execution_id: z.string().optional(),
+  /** The upload's ETag when the workflow claimed it: the one object the encode reads. */
+  source_etag: z.string().optional(),
   /** The ECS task encoding it while processing (the worker records it): what DELETE stops at once. */
   transcode_task_arn: z.string().optional(),
   timings: TimingsSchema.optional(),

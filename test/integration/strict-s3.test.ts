@@ -205,6 +205,24 @@ describe('the local S3, made strict', () => {
     });
   });
 
+  describe('reads pinned to an ETag (If-Match), as the worker reads the upload it claimed', () => {
+    it('serves the object while it is the one pinned, and answers 412 once another was written over it', async () => {
+      const key = 'fixtures/pinned.bin';
+      const { ETag } = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'first upload' }));
+      const pinned = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: ETag }), { expiresIn: 60 });
+
+      const before = await fetch(pinned, { headers: { 'If-Match': ETag!, Range: 'bytes=0-4' } });
+      expect([before.status, await before.text()]).toEqual([206, 'first']);
+
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'second upload, another file' }));
+      const after = await fetch(pinned, { headers: { 'If-Match': ETag!, Range: 'bytes=0-4' } });
+      expect(await errorOf(after)).toEqual({ status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold' });
+      await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: ETag }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 412 },
+      });
+    });
+  });
+
   describe('browser upload with the presigned POST create-upload hands out', () => {
     const key = 'uploads/11111111-1111-4111-8111-111111111111/source.mp4';
     const presign = () => presignUpload(client, { bucket: BUCKET, key, contentType: 'video/mp4', maxBytes: 1024, expiresInSeconds: 900 });

@@ -27,6 +27,7 @@ export const aJob: TranscodeJob = {
   taskToken: 'task-token-1',
   bucket: 'media',
   sourceKey: 'uploads/video-1/source.mp4',
+  sourceEtag: 'c0ffee0123456789c0ffee0123456789',
   subtitlesKey: 'temp/video-1/subtitles.srt',
   box: RESOLUTION_PRESETS['360p'],
   crf: 30,

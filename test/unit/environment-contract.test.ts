@@ -36,6 +36,6 @@ describe('the worker\'s environment contract', () => {
 
   it('tells a required variable from one with a default', () => {
     expect(requiredVariablesOf(WorkerTaskEnvironmentSchema)).toEqual(['MEDIA_BUCKET', 'VIDEOS_TABLE']);
-    expect(requiredVariablesOf(WorkerJobEnvironmentSchema)).toEqual(['TASK_TOKEN', 'VIDEO_ID', 'SOURCE_KEY', 'SUBTITLES_KEY', 'TARGET_RESOLUTION', 'CRF', 'PRESET']);
+    expect(requiredVariablesOf(WorkerJobEnvironmentSchema)).toEqual(['TASK_TOKEN', 'VIDEO_ID', 'SOURCE_KEY', 'SOURCE_ETAG', 'SUBTITLES_KEY', 'TARGET_RESOLUTION', 'CRF', 'PRESET']);
   });
 });

@@ -5,6 +5,7 @@ import {
   escapeFilterValue,
   fitWithinBox,
   outputFrameRate,
+  pinnedSourceOptions,
   type TranscodeArgsInput,
 } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
@@ -216,3 +217,22 @@ describe('outputFrameRate', () => {
   });
 });
 
+
+describe('pinnedSourceOptions', () => {
+  it('pins every read of a remote source to the claimed ETag with an If-Match header, quoted as HTTP wants it', () => {
+    expect(pinnedSourceOptions('https://media.s3.amazonaws.com/uploads/v/source.mp4?X-Amz-Signature=x', 'abc-2')).toEqual([
+      '-headers',
+      'If-Match: "abc-2"\r\n',
+    ]);
+  });
+
+  it('adds nothing for a local file, which no one can write over mid-read', () => {
+    expect(pinnedSourceOptions('/work/source.mp4', 'abc')).toEqual([]);
+  });
+
+  it('puts the pin before the input in the encode command', () => {
+    const args = buildTranscodeArgs({ ...jobArgs, inputPath: 'https://media/x.mp4', sourceEtag: 'abc' });
+    expect(args.indexOf('-headers')).toBeLessThan(args.indexOf('-i'));
+    expect(args[args.indexOf('-headers') + 1]).toBe('If-Match: "abc"\r\n');
+  });
+});

@@ -7,6 +7,10 @@ describe('classifyFfmpegFailure', () => {
     expect(classifyFfmpegFailure(['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55] stream 0, offset 0x5d9: partial file'])).toBe('input');
   });
 
+  it('tells an upload written over mid-encode (S3 answering 412 to the pinned read) from other failures', () => {
+    expect(classifyFfmpegFailure(['[http @ 0x56] HTTP error 412 Precondition Failed', 'Conversion failed!'])).toBe('changed');
+  });
+
   it('blames storage when reading the source over HTTP failed for good', () => {
     expect(classifyFfmpegFailure(['[https @ 0x55] HTTP error 503 Service Unavailable', 'Conversion failed!'])).toBe('storage');
     expect(classifyFfmpegFailure(['[tcp @ 0x55] Connection reset by peer'])).toBe('storage');

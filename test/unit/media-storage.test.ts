@@ -14,21 +14,32 @@ describe('presignedSourceLocator', () => {
   it('hands ffmpeg a presigned GET of the source that outlives the longest encode', async () => {
     s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 10 });
 
-    const url = new URL(await locate('media', 'uploads/v/source.mp4', signal));
+    const url = new URL(await locate('media', 'uploads/v/source.mp4', 'abc123', signal));
 
     expect(url.pathname).toContain('uploads/v/source.mp4');
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeGreaterThan(4 * 3600);
-    expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'media', Key: 'uploads/v/source.mp4' });
+    expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'media', Key: 'uploads/v/source.mp4', IfMatch: '"abc123"' });
+  });
+
+  it('reports an upload written over since the claim (412 to If-Match) as SourceChangedError, saying a retry reads the new one', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(
+      new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'Precondition Failed' }),
+    );
+    await expect(locate('media', 'uploads/v/source.mp4', 'abc123', signal)).rejects.toMatchObject({
+      name: 'SourceChangedError',
+      code: 'source_changed',
+      message: expect.stringMatching(/replaced while it was being processed; retry/),
+    });
   });
 
   it('reports a source that is gone as InputInvalidError', async () => {
     s3Mock.on(HeadObjectCommand).rejects(new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }));
-    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: 'InputInvalidError' });
+    await expect(locate('media', 'uploads/v/source.mp4', 'abc123', signal)).rejects.toMatchObject({ name: 'InputInvalidError' });
   });
 
   it('reports an empty upload as InputInvalidError without probing it', async () => {
     s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 0 });
-    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({
+    await expect(locate('media', 'uploads/v/source.mp4', 'abc123', signal)).rejects.toMatchObject({
       name: 'InputInvalidError',
       message: 'The uploaded file is empty (0 bytes)',
     });
@@ -41,7 +52,7 @@ describe('presignedSourceLocator', () => {
     s3Mock.on(HeadObjectCommand).rejects(
       new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name }),
     );
-    await expect(locate('media', 'uploads/v/source.mp4', signal)).rejects.toMatchObject({ name: expected });
+    await expect(locate('media', 'uploads/v/source.mp4', 'abc123', signal)).rejects.toMatchObject({ name: expected });
   });
 });
 

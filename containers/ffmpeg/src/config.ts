@@ -11,6 +11,8 @@ export const WorkerJobEnvironmentSchema = z.object({
   /** The workflow execution running the job, for the log lines. */
   EXECUTION_ID: z.string().min(1).optional(),
   SOURCE_KEY: z.string().min(1),
+  /** The upload's ETag when the workflow claimed it (from the S3 event): what the encode must read. */
+  SOURCE_ETAG: z.string().min(1),
   SUBTITLES_KEY: z.string().min(1),
   TARGET_RESOLUTION: ResolutionSchema,
   // ECS environment values are strings; `z.coerce` would turn "" into 0, so parse digits explicitly.
@@ -55,6 +57,7 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     taskToken: config.TASK_TOKEN,
     bucket: config.MEDIA_BUCKET,
     sourceKey: config.SOURCE_KEY,
+    sourceEtag: config.SOURCE_ETAG,
     subtitlesKey: config.SUBTITLES_KEY,
     box: RESOLUTION_PRESETS[config.TARGET_RESOLUTION],
     crf: config.CRF,

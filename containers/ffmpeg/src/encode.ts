@@ -4,6 +4,7 @@
  */
 import {
   InputInvalidError,
+  SourceChangedError,
   StorageUnavailableError,
   TranscodeFailedError,
   TranscodeTimeoutError,
@@ -11,6 +12,7 @@ import {
 } from '../../../functions/core/errors.ts';
 import type { Logger } from '../../../functions/core/log.ts';
 import { classifyFfmpegFailure, formatClock } from './ffmpeg-diagnostics.ts';
+import { SOURCE_CHANGED_MESSAGE } from './media-storage.ts';
 import { detectFontProblem } from './font-guard.ts';
 import { superviseProcess } from './process-supervision.ts';
 import { createProgressWriter, parseProgress, type ProgressWriterDeps } from './progress.ts';
@@ -97,6 +99,7 @@ export async function encode(args: string[], run: EncodeRun, deps: EncodeDeps): 
       throw new InputInvalidError(`The uploaded video is damaged or truncated: it could not be decoded${where}`);
     }
     if (kind === 'storage') throw new StorageUnavailableError('Storage failed while the source was being read');
+    if (kind === 'changed') throw new SourceChangedError(SOURCE_CHANGED_MESSAGE);
     throw new TranscodeFailedError(
       exit.code === null ? `FFmpeg was stopped by ${exit.killedBy ?? 'a signal'}` : `FFmpeg failed with exit code ${exit.code}`,
     );

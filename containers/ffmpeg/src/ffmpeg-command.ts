@@ -2,6 +2,7 @@
  * The one ffmpeg command line, and what it is decided from: the size the output gets inside its box and
  * the frame rate it is encoded at, both read off the probed source.
  */
+import { quotedEtag } from './media-storage.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
 import type { ProbedVideoStream } from './probe.ts';
 
@@ -98,6 +99,16 @@ export interface TranscodeArgsInput {
   hasAudio: boolean;
   /** Encode at this constant frame rate (see outputFrameRate); undefined keeps the source's timing. */
   frameRate?: number | undefined;
+  /** The ETag of the upload the workflow claimed: every read of a remote source is pinned to it. */
+  sourceEtag?: string | undefined;
+}
+
+/**
+ * ffmpeg and ffprobe send this with every HTTP request for a remote source: S3 answers 412 instead of bytes
+ * of another object, should the upload be written over mid-encode (If-Match needs no signature).
+ */
+export function pinnedSourceOptions(location: string, etag: string | undefined): string[] {
+  return isRemote(location) && etag !== undefined ? ['-headers', `If-Match: ${quotedEtag(etag)}\r\n`] : [];
 }
 
 /**
@@ -144,6 +155,7 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     // input_invalid rather than coming out as a shorter or broken video (see classifyFfmpegFailure).
     '-xerror',
     ...(isRemote(input.inputPath) ? REMOTE_INPUT_OPTIONS : []),
+    ...pinnedSourceOptions(input.inputPath, input.sourceEtag),
     '-i',
     input.inputPath,
     '-map',

@@ -8,15 +8,19 @@
  *   file holds (`Invalid NAL unit size`, `Error splitting the input into NAL units`, `partial file`),
  *   corrupt packets, invalid data. With `-xerror` these end the run.
  * - `storage`: reading the source over HTTP failed for good (5xx after the reconnects, connection errors).
+ * - `changed`: S3 answered 412 to a read pinned with If-Match: the upload was written over mid-encode.
  * - `encoder`: anything else (our command, the encoder, the disk): a transcode_failed.
  */
-export type FfmpegFailureKind = 'input' | 'storage' | 'encoder';
+export type FfmpegFailureKind = 'input' | 'storage' | 'changed' | 'encoder';
 
 const INPUT_ERRORS =
   /Invalid NAL unit|Error splitting the input|partial file|Invalid data found|error while decoding|corrupt|missing picture|moov atom not found|Packet mismatch|Truncating packet|Header missing|EBML header parsing failed|End of file/i;
 const STORAGE_ERRORS = /HTTP error 5\d\d|Server returned 5\d\d|Connection (reset|refused|timed out)|I\/O error|Network is unreachable|Broken pipe/i;
 
+const CHANGED_SOURCE = /HTTP error 412|Server returned 412|Precondition Failed/i;
+
 export function classifyFfmpegFailure(stderrTail: readonly string[]): FfmpegFailureKind {
+  if (stderrTail.some((line) => CHANGED_SOURCE.test(line))) return 'changed';
   if (stderrTail.some((line) => STORAGE_ERRORS.test(line))) return 'storage';
   if (stderrTail.some((line) => INPUT_ERRORS.test(line))) return 'input';
   return 'encoder';

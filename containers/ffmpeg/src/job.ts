@@ -20,7 +20,7 @@ import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureDiskRoom } from './disk-budget.ts';
 import { encode } from './encode.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
-import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
+import { buildTranscodeArgs, displayDimensions, pinnedSourceOptions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
 import { truncationOf } from './ffmpeg-diagnostics.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -32,6 +32,8 @@ export interface TranscodeJob {
   taskToken: string;
   bucket: string;
   sourceKey: string;
+  /** The upload the workflow claimed, by its ETag: the encode reads that object or fails. */
+  sourceEtag: string;
   subtitlesKey: string;
   /** The output fits inside this box (a resolution preset). */
   box: Dimensions;
@@ -147,11 +149,11 @@ async function transcode(
     await downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: files.subtitles, signal }, () =>
       new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
     );
-    const sourceLocation = await deps.locateSource(job.bucket, job.sourceKey, signal);
+    const sourceLocation = await deps.locateSource(job.bucket, job.sourceKey, job.sourceEtag, signal);
     const downloadMs = elapsedSince(downloadStartedAt);
 
     const probeStartedAt = performance.now();
-    const source = await probe(sourceLocation, 'source', probeOptions);
+    const source = await probe(sourceLocation, 'source', { ...probeOptions, inputOptions: pinnedSourceOptions(sourceLocation, job.sourceEtag) });
     const probeMs = elapsedSince(probeStartedAt);
 
     const displayed = displayDimensions(source.video);
@@ -192,6 +194,7 @@ async function transcode(
         preset: job.preset,
         hasAudio: source.hasAudio,
         frameRate,
+        sourceEtag: job.sourceEtag,
       }),
       { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: job.fontName }, signal },
       { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },

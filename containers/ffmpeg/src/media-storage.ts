@@ -11,13 +11,17 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   InputInvalidError,
   isAppError,
+  SourceChangedError,
   StorageUnavailableError,
   WorkerMisconfiguredError,
   type AppError,
 } from '../../../functions/core/errors.ts';
 
-/** Where ffmpeg reads the source from (a URL or a path). */
-export type SourceLocator = (bucket: string, key: string, signal: AbortSignal) => Promise<string>;
+/** Where ffmpeg reads the source from (a URL or a path); `etag` pins the object the workflow claimed. */
+export type SourceLocator = (bucket: string, key: string, etag: string, signal: AbortSignal) => Promise<string>;
+
+export const SOURCE_CHANGED_MESSAGE =
+  'The upload was replaced while it was being processed; retry the video to process the file that is there now';
 
 /** Seconds a source URL stays valid: longer than the Transcode state's TimeoutSeconds (4 h). */
 const SOURCE_URL_TTL_SECONDS = 6 * 3600;
@@ -28,19 +32,27 @@ const SOURCE_URL_TTL_SECONDS = 6 * 3600;
  * good for as long as they are; ffmpeg keeps its connection open and reconnects only on errors.
  */
 export function presignedSourceLocator(client: S3Client): SourceLocator {
-  return async (bucket, key, signal) => {
+  return async (bucket, key, etag, signal) => {
     let size: number | undefined;
     try {
-      ({ ContentLength: size } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+      ({ ContentLength: size } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: quotedEtag(etag) }), {
+        abortSignal: signal,
+      }));
     } catch (error) {
       if (error instanceof NotFound || error instanceof NoSuchKey) {
         throw new InputInvalidError('The uploaded video is no longer in storage');
       }
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) throw new SourceChangedError(SOURCE_CHANGED_MESSAGE);
       throw toStorageError(error, `looking up ${key}`);
     }
     if (size === 0) throw new InputInvalidError('The uploaded file is empty (0 bytes)');
     return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: SOURCE_URL_TTL_SECONDS });
   };
+}
+
+/** S3 event ETags come bare; If-Match takes an HTTP entity tag, quoted. */
+export function quotedEtag(etag: string): string {
+  return etag.startsWith('"') ? etag : `"${etag}"`;
 }
 
 // The worker redacts ffmpeg's output before it becomes a task failure's cause (not only a log line).

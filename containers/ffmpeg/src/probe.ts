@@ -31,6 +31,8 @@ export type ProbedVideo = ProbeResult & { video: ProbedVideoStream };
 
 export interface ProbeOptions {
   ffprobePath: string;
+  /** Options for reading the input (e.g. pinnedSourceOptions' If-Match header), before it. */
+  inputOptions?: string[];
   /** ffprobe reads a few hundred KB; this long means it hangs. */
   timeoutMs: number;
   signal: AbortSignal;
@@ -46,7 +48,7 @@ export async function probe(location: string, role: 'source' | 'output', options
   let lastErrorLine = '';
   const exit = await superviseProcess(
     options.ffprobePath,
-    ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', location],
+    ['-v', 'error', ...(options.inputOptions ?? []), '-show_format', '-show_streams', '-of', 'json', location],
     {
       name: 'ffprobe',
       signal: options.signal,

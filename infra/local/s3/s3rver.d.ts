@@ -36,7 +36,12 @@ declare module 's3rver' {
     /** s3rver's object store (replaced by the atomic one, see atomic-store.ts). */
     store: unknown;
     set(field: string, value: string): void;
+    /** A request header. */
     get(field: string): string;
+    /** A response header is read here (Koa's context delegates `get` to the request). */
+    response: { get(field: string): string };
+    /** Removes a response header. */
+    remove(field: string): void;
     is(...types: string[]): string | false | null;
   }
 

@@ -1,3 +1,4 @@
+import { conditionalReads } from './conditional-reads.ts';
 import { postObject } from './post-object.ts';
 import { s3ErrorResponder } from './s3-error.ts';
 import type { S3rverMiddleware } from './s3rver-context.ts';
@@ -16,7 +17,7 @@ export interface StrictS3Options {
 /**
  * What makes s3rver as strict as S3, in the order they must run: S3's XML errors for everything below them,
  * POST Object with its policy enforced, then a valid SigV4 signature for every other request (CORS
- * preflights excepted). Together with `useAtomicStore(server, directory)` (s3rver builds its store in its
+ * preflights excepted), then `If-Match` on reads. Together with `useAtomicStore(server, directory)` (s3rver builds its store in its
  * constructor and takes no store option: replace it before `run()`).
  *
  * Where they go in local-s3.ts (s3rver's Koa middleware list, composed when it starts listening):
@@ -27,5 +28,5 @@ export interface StrictS3Options {
  * - before the multipart listing: ListParts and AbortMultipartUpload need a signature like everything else.
  */
 export function strictS3Middlewares(options: StrictS3Options): S3rverMiddleware[] {
-  return [s3ErrorResponder(), postObject(options), signatureVerification(options)];
+  return [s3ErrorResponder(), postObject(options), signatureVerification(options), conditionalReads()];
 }
