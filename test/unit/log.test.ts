@@ -88,6 +88,19 @@ describe('log lines', () => {
     });
   });
 
+  it('keep no Step Functions task token, by field or inside text: whoever holds one can report the task', () => {
+    const token = `AQCEAAAAKgAAAAMAAAAAAAAAA${'x7Kq9Zb2'.repeat(40)}`;
+    const { lines, logger } = capture();
+    logger.info('reporting', {
+      taskToken: token,
+      environment: [{ Name: 'TASK_TOKEN', Value: token }],
+      TASK_TOKEN: token,
+      cause: `Task Timed Out: 'Provided task does not exist anymore' for ${token}`,
+    });
+    expect(JSON.stringify(lines[0])).not.toContain(token.slice(0, 60));
+    expect(lines[0]).toMatchObject({ taskToken: '<redacted>', TASK_TOKEN: '<redacted>' });
+  });
+
   it('print nothing at LOG_LEVEL=silent', () => {
     process.env.LOG_LEVEL = 'silent';
     const { lines, logger } = capture();
