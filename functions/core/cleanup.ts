@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CleanupConfig } from './config.ts';
+import type { VideoMetrics } from './metrics.ts';
 import { reconcileProcessing } from './reconcile.ts';
 import { deleteObjects, listObjects } from './storage.ts';
 import { TEMP_PREFIX, UPLOADS_PREFIX } from './keys.ts';
@@ -17,6 +18,8 @@ export interface CleanupDeps {
   s3: S3Client;
   /** Asks whether the execution of a `processing` video still runs. */
   sfn: Pick<SFNClient, 'send'>;
+  /** Counts the videos the reconciler fails. */
+  metrics?: Pick<VideoMetrics, 'failed'>;
   repository: Pick<VideoRepository, 'listCreatedBefore' | 'markFailed' | 'find'>;
   bucket: string;
   config: CleanupConfig;

@@ -15,7 +15,7 @@ export const METRIC_NAMES = {
   uploadBytes: 'UploadBytes',
   /** A transcode reported to the workflow as done (the worker), just before RecordResult saves it. */
   videosSaved: 'VideosSaved',
-  /** A video ended failed, by error `code` (mark-failed, when it changed the record). */
+  /** A video ended failed, by error `code` (mark-failed, or the reconciler for `interrupted`, when it changed the record). */
   videosFailed: 'VideosFailed',
   /** Seconds of encoding per minute of output video (the worker): how fast the task size encodes. */
   encodeSecondsPerOutputMinute: 'EncodeSecondsPerOutputMinute',
@@ -26,6 +26,9 @@ export const METRIC_SERVICES = {
   createUpload: 'create-upload',
   markFailed: 'mark-failed',
   worker: 'transcode-worker',
+  /** The reconciler, run by the cleanup schedule and by Step Functions' status events. */
+  cleanup: 'cleanup',
+  reconcileExecution: 'reconcile-execution',
 } as const;
 
 export const FAILURE_CODE_DIMENSION = 'code';

@@ -2,6 +2,7 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist, type SFNClient } from 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { keys, UPLOADS_PREFIX, VIDEOS_PREFIX } from './keys.ts';
 import type { Logger } from './log.ts';
+import type { VideoMetrics } from './metrics.ts';
 import { deleteObjects, listObjects } from './storage.ts';
 import type { VideoRepository } from './video-repository.ts';
 import type { VideoError, VideoRecord } from './video.ts';
@@ -20,6 +21,8 @@ export interface ReconcileDeps {
   repository: Pick<VideoRepository, 'listCreatedBefore' | 'markFailed' | 'find'>;
   bucket: string;
   logger: Logger;
+  /** Counts each video it fails (VideosFailed, code `interrupted`). */
+  metrics?: Pick<VideoMetrics, 'failed'>;
   now?: () => Date;
 }
 
@@ -63,6 +66,7 @@ async function failInterrupted(deps: ReconcileDeps, video: VideoRecord, state: E
     ...(video.execution_id === undefined ? {} : { executionId: video.execution_id }),
   });
   if (!failed) return false;
+  deps.metrics?.failed('interrupted');
   // Not saved, so anything under videos/ is a partial output; the upload stays for the retry.
   const leftovers: string[] = [];
   for (const prefix of [keys.tempPrefix(video.id), `${VIDEOS_PREFIX}${video.id}/`]) {

@@ -2,11 +2,13 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { dynamodb, s3, sfn } from '../core/clients.ts';
 import { loadConfig } from '../core/config.ts';
 import { log } from '../core/log.ts';
+import { createMetrics, METRIC_SERVICES, videoMetrics } from '../core/metrics.ts';
 import { reconcileExecution, type ExecutionStatusChange } from '../core/reconcile.ts';
 import { createVideoRepository } from '../core/video-repository.ts';
 
 const config = loadConfig();
 const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
+const metrics = videoMetrics(createMetrics(METRIC_SERVICES.reconcileExecution));
 
 /**
  * Step Functions' "Execution Status Change" events for TIMED_OUT, ABORTED and FAILED executions of the
@@ -15,7 +17,7 @@ const repository = createVideoRepository(dynamodb, config.VIDEOS_TABLE);
  */
 export async function handler(event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>) {
   const failed = await reconcileExecution(
-    { s3, sfn, repository, bucket: config.MEDIA_BUCKET, logger: log },
+    { s3, sfn, repository, bucket: config.MEDIA_BUCKET, logger: log, metrics },
     { executionArn: event.detail.executionArn, status: event.detail.status, input: event.detail.input ?? null },
   );
   log.info('execution reconciled', { executionArn: event.detail.executionArn, status: event.detail.status, failed });

@@ -50,7 +50,9 @@ describe('reconcileProcessing (the schedule)', () => {
       .on(DescribeExecutionCommand, { executionArn: executionArn('forgotten') })
       .rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
 
-    expect(await reconcileProcessing(deps())).toBe(2);
+    const failedCodes: string[] = [];
+    expect(await reconcileProcessing({ ...deps(), metrics: { failed: (code) => failedCodes.push(code) } })).toBe(2);
+    expect(failedCodes).toEqual(['interrupted', 'interrupted']);
 
     const failed = ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
     expect(failed.map((input) => input.Key)).toEqual([{ id: 'b' }, { id: 'c' }]);
