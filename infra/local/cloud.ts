@@ -281,7 +281,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 }
 
 /** Of the local cloud's own environment, what a function still sees: the shell's basics and the log settings. */
-const FUNCTION_HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'LOG_LEVEL', 'LOG_FORMAT', 'POWERTOOLS_DEV'];
+const FUNCTION_HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'LOG_LEVEL', 'LOG_FORMAT', 'POWERTOOLS_DEV', 'POWERTOOLS_METRICS_DISABLED'];
 
 function hostVariables(names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));

@@ -172,7 +172,7 @@ describe('uploads', () => {
     expect(decodeURIComponent(disposition.split("filename*=UTF-8''")[1]!)).toBe(filename);
   });
 
-  it('deleting a video while it is processed stops its execution; once its worker has stopped nothing is left', async () => {
+  it('deleting a video while it is processed stops its execution and its task; once its worker has stopped nothing is left', async () => {
     // 1080p at preset slow: an encode long enough to delete in the middle of it.
     const created = await api.createVideo(await baseRequest(files.large, { resolution: '1080p', preset: 'slow' }));
     const id = created.video.id;
@@ -191,6 +191,8 @@ describe('uploads', () => {
     const execution = await cloud.executions.waitFor(processing.execution_id!.split(':').pop()!);
     expect(execution).toMatchObject({ status: 'ABORTED', error: 'VideoDeleted' });
     await vi.waitUntil(() => cloudLog.some((line) => line.includes(`[worker ${id}] exited`)), { timeout: 60_000, interval: 100 });
+    // Stopped by StopTask (SIGTERM at once), not left to find out at its next heartbeat.
+    expect(cloudLog).toContainEqual(expect.stringMatching(new RegExp(`\\[worker ${id}\\] StopTask: The video was deleted`)));
     expect(await objectsOf(id)).toEqual([]);
     await expect(api.getVideo(id)).rejects.toMatchObject({ status: 404 });
   });

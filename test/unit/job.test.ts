@@ -93,14 +93,36 @@ function run(overrides: Parameters<typeof runJob>[2] = {}, source = SOURCE): Pro
   return runJob(scratch, source, { ...overrides, deps: { ffmpegPath: fake.ffmpeg, ffprobePath: fake.ffprobe, ...overrides.deps } });
 }
 
-const progressWrites = () => dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':progress']);
+const progressWrites = () =>
+  dynamoMock
+    .commandCalls(UpdateCommand)
+    .map((call) => call.args[0].input.ExpressionAttributeValues?.[':progress'])
+    .filter((progress) => progress !== undefined);
 
 describe('a job that succeeds', () => {
   let result: JobRun;
   const metrics = { saved: vi.fn() };
   beforeAll(async () => {
     arrangeCloud(subtitles);
-    result = await run({ deps: { metrics } });
+    result = await run({
+      job: { executionId: 'arn:aws:states:eu-west-1:1:execution:vidp:e-1' },
+      deps: { metrics, taskArn: async () => 'arn:aws:ecs:eu-west-1:1:task/vidp/0123456789abcdef0123456789abcdef' },
+    });
+  });
+
+  it('names its ECS task on the video as it starts, for its execution only, so DELETE can stop it at once', () => {
+    const recorded = dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.ExpressionAttributeNames?.['#task'] === 'transcode_task_arn');
+    expect(recorded).toMatchObject({
+      Key: { id: 'video-1' },
+      ConditionExpression: '#status = :processing AND #execution = :execution',
+      ExpressionAttributeValues: {
+        ':task': 'arn:aws:ecs:eu-west-1:1:task/vidp/0123456789abcdef0123456789abcdef',
+        ':execution': 'arn:aws:states:eu-west-1:1:execution:vidp:e-1',
+      },
+    });
   });
 
   it('reports success with the task token, once', () => {

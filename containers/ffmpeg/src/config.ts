@@ -23,6 +23,8 @@ export const WorkerJobEnvironmentSchema = z.object({
 /** The fixed part, the same for every job: what the task definition's container environment holds. */
 export const WorkerTaskEnvironmentSchema = z.object({
   MEDIA_BUCKET: z.string().min(3),
+  /** Set by Fargate (and the local ECS) in every container: where the task learns its own ARN. */
+  ECS_CONTAINER_METADATA_URI_V4: z.string().url().optional(),
   VIDEOS_TABLE: z.string().min(1),
   FONTS_DIR: z.string().min(1).default('/usr/share/fonts/truetype/dejavu'),
   // Goes into libass' force_style, a comma-separated key=value list.
@@ -58,6 +60,7 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     bucket: config.MEDIA_BUCKET,
     sourceKey: config.SOURCE_KEY,
     sourceEtag: config.SOURCE_ETAG,
+    executionId: config.EXECUTION_ID,
     subtitlesKey: config.SUBTITLES_KEY,
     box: RESOLUTION_PRESETS[config.TARGET_RESOLUTION],
     crf: config.CRF,

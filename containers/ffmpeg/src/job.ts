@@ -34,6 +34,8 @@ export interface TranscodeJob {
   sourceKey: string;
   /** The upload the workflow claimed, by its ETag: the encode reads that object or fails. */
   sourceEtag: string;
+  /** The execution that runs this job (its records are written for it only), when the ASL passes it. */
+  executionId?: string | undefined;
   subtitlesKey: string;
   /** The output fits inside this box (a resolution preset). */
   box: Dimensions;
@@ -46,7 +48,9 @@ export interface TranscodeJob {
 export interface WorkerDeps {
   s3: S3Client;
   sfn: SFNClient;
-  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings'>;
+  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings' | 'recordTranscodeTask'>;
+  /** This task's ARN (see task-metadata.ts), recorded on the video so that DELETE can stop the task. */
+  taskArn?: () => Promise<string | undefined>;
   logger: Logger;
   /** Counts the job once it is reported done, with its encoding speed. */
   metrics?: Pick<VideoMetrics, 'saved'>;
@@ -90,6 +94,7 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   const taskGone = new AbortController();
   const heartbeat = startHeartbeat(job.taskToken, deps, (reason) => taskGone.abort(reason));
   const abandoned = deps.signal ? AbortSignal.any([taskGone.signal, deps.signal]) : taskGone.signal;
+  await recordTranscodeTask(job, deps);
 
   let result: { ok: true; output: TranscodeOutput } | { ok: false; error: unknown };
   try {
@@ -116,6 +121,17 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   logger.error('job failed', { error: failure.error, cause: failure.cause, detail: describeError(result.error) });
   await sendTaskFailure(deps.sfn, job.taskToken, failure);
   return 'failed';
+}
+
+/** Names this task on the video, so DELETE stops it at once; the job goes on if it cannot. */
+async function recordTranscodeTask(job: TranscodeJob, deps: WorkerDeps): Promise<void> {
+  const taskArn = await deps.taskArn?.();
+  if (taskArn === undefined) return;
+  try {
+    await deps.videos.recordTranscodeTask(job.videoId, taskArn, job.executionId);
+  } catch (error) {
+    deps.logger.warn('could not record the task on the video (DELETE will stop it at its next heartbeat)', { error: describeError(error) });
+  }
 }
 
 async function transcode(

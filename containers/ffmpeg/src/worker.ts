@@ -13,6 +13,7 @@ import { isEntryPoint } from './entry-point.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
 import { runTranscodeJob } from './job.ts';
 import { presignedSourceLocator } from './media-storage.ts';
+import { ownTaskArn } from './task-metadata.ts';
 
 /** Returns the exit code: 0 once the job is reported, whatever its result; 1 when nothing could be reported. */
 async function main(env: NodeJS.ProcessEnv): Promise<number> {
@@ -60,6 +61,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
         prices: { vcpuHourUsd: config.FARGATE_VCPU_HOUR_USD, gbHourUsd: config.FARGATE_GB_HOUR_USD },
       },
       locateSource: presignedSourceLocator(s3),
+      taskArn: () => ownTaskArn(config.ECS_CONTAINER_METADATA_URI_V4),
       signal: stopping.signal,
     });
     return outcome === 'abandoned' ? 1 : 0;

@@ -1,0 +1,17 @@
+/**
+ * The task's own ARN, from the ECS task metadata endpoint v4 that Fargate gives every container
+ * (ECS_CONTAINER_METADATA_URI_V4; the local ECS serves it too). The worker records it on the video so that
+ * DELETE can stop this task at once. Undefined when there is no endpoint (a worker run by hand) or it does
+ * not answer within a couple of seconds: the job goes on; DELETE then stops it at its next heartbeat.
+ */
+export async function ownTaskArn(metadataUri: string | undefined, timeoutMs = 2_000): Promise<string | undefined> {
+  if (metadataUri === undefined) return undefined;
+  try {
+    const response = await fetch(`${metadataUri}/task`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return undefined;
+    const { TaskARN } = (await response.json()) as { TaskARN?: unknown };
+    return typeof TaskARN === 'string' && TaskARN.startsWith('arn:') ? TaskARN : undefined;
+  } catch {
+    return undefined;
+  }
+}
