@@ -1,18 +1,17 @@
 /**
- * API figures: the create-upload and get-video handlers' latency in-process (p50/p99, against the local
- * cloud's S3 and DynamoDB), and the local gateway's requests per second for GET /api/videos/{id} with 50
- * concurrent clients. Loopback only, bounded in count and time.
+ * API figures: the create-upload and get-video functions' latency (p50/p99), each invoked in its local
+ * sandbox against the local cloud's S3 and DynamoDB, and the local gateway's requests per second for
+ * GET /api/videos/{id} with 50 concurrent clients. Loopback only, bounded in count and time.
  */
 import { performance } from 'node:perf_hooks';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { apiEvent as event, lambdaContext as context } from '../support/api-event.ts';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { apiEvent as event } from '../support/api-event.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 
 const ITERATIONS = Number(process.env.BENCH_API_ITERATIONS ?? 500);
 const CONCURRENCY = 50;
 const LOAD_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 5);
 
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -31,21 +30,21 @@ async function latencies(times: number, call: () => Promise<APIGatewayProxyResul
 }
 
 export async function runApiBench(say: (line?: string) => void, cloud: LocalCloud): Promise<void> {
-  // After the cloud has set the environment: the handlers read it at import.
-  const createUpload = (await import('../../functions/api/create-upload.ts')).handler as unknown as Handler;
-  const getVideo = (await import('../../functions/api/get-video.ts')).handler as unknown as Handler;
+  const invoke = (modulePath: string, request: APIGatewayProxyEvent) =>
+    cloud.invokeFunction(modulePath, request) as Promise<APIGatewayProxyResult>;
   const body = JSON.stringify({ filename: 'bench.mp4', content_type: 'video/mp4', size: 1_000_000, subtitles: { source: 'upload' } });
-  const create = () => createUpload(event({ httpMethod: 'POST', path: '/videos', headers: { 'Content-Type': 'application/json' }, body }), context);
+  const create = () =>
+    invoke('functions/api/create-upload.ts', event({ httpMethod: 'POST', path: '/videos', headers: { 'Content-Type': 'application/json' }, body }));
 
   const first = JSON.parse((await create()).body) as { video: { id: string } };
   const id = first.video.id;
-  const get = () => getVideo(event({ path: `/videos/${id}`, pathParameters: { id } }), context);
+  const get = () => invoke('functions/api/get-video.ts', event({ path: `/videos/${id}`, pathParameters: { id } }));
   for (let warmUp = 0; warmUp < 20; warmUp += 1) await Promise.all([create(), get()]);
 
   const created = await latencies(ITERATIONS, create, 201);
   const fetched = await latencies(ITERATIONS, get, 200);
-  say(`create-upload handler, in-process:  p50 ${created.p50.toFixed(2)} ms   p99 ${created.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
-  say(`get-video handler, in-process:      p50 ${fetched.p50.toFixed(2)} ms   p99 ${fetched.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
+  say(`create-upload function, in its sandbox:  p50 ${created.p50.toFixed(2)} ms   p99 ${created.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
+  say(`get-video function, in its sandbox:      p50 ${fetched.p50.toFixed(2)} ms   p99 ${fetched.p99.toFixed(2)} ms  (${ITERATIONS} calls)`);
 
   const url = `${cloud.apiUrl}/videos/${id}`;
   const deadline = performance.now() + LOAD_SECONDS * 1000;
