@@ -9,8 +9,12 @@ import { namedResources, resourcePrefix, WORKER_CONTAINER_NAME } from '../shared
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
-/** The local S3 verifies every signature against this key pair (s3/strict-s3-middlewares.ts). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+/**
+ * The local equivalent of your own AWS credentials (an administrator's long-term key): what tests, the demo
+ * and you use to look into the local S3 and DynamoDB directly. The local cloud lets it do anything; every
+ * part of the pipeline instead runs under its own role, with credentials of its own (iam/credentials.ts).
+ */
+export const LOCAL_ADMIN_CREDENTIALS = { accessKeyId: 'AKIAVIDPLOCALADMIN00', secretAccessKey: 'vidp-local-admin-secret-key' } as const;
 
 /**
  * The stage the local cloud stands in for: cdk.json's, the context the policies it enforces are synthesized
