@@ -46,7 +46,7 @@ describe('SigV4 of the JSON-protocol services', () => {
 
   /** What DynamoDBClient puts on the wire for a GetItem, captured instead of sent. */
   async function signedGetItem(signer = credentials, region = 'us-east-1'): Promise<{ request: SignedRequest; body: Buffer }> {
-    let captured: { method: string; path: string; headers: Record<string, string>; body: string } | undefined;
+    let captured: { method: string; path: string; headers: Record<string, string>; body: Uint8Array } | undefined;
     const client = new DynamoDBClient({
       region,
       endpoint: 'http://127.0.0.1:8000',
@@ -61,7 +61,7 @@ describe('SigV4 of the JSON-protocol services', () => {
     await client.send(new GetItemCommand({ TableName: 'videos', Key: { id: { S: 'a' } } })).catch(() => undefined);
     if (captured === undefined) throw new Error('the SDK sent nothing');
     const headers = Object.fromEntries(Object.entries(captured.headers).map(([name, value]) => [name.toLowerCase(), value]));
-    return { request: { method: captured.method, path: captured.path, rawQuery: '', headers }, body: Buffer.from(captured.body) };
+    return { request: { method: captured.method, path: captured.path, rawQuery: '', headers }, body: Buffer.from(captured.body.buffer, captured.body.byteOffset, captured.body.byteLength) };
   }
 
   async function refusal(verification: Promise<unknown>): Promise<string> {

@@ -3,7 +3,10 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo } from 'node:net';
 import type { CloudLog } from '../cloud-log.ts';
 import { jsonAccessDeniedResponse } from '../iam/access-denied.ts';
-import { AwsJsonError, type JsonEndpointAccess } from '../iam/local-access.ts';
+import type { AuthorizationRequest } from '../iam/authorizer.ts';
+import type { LocalPrincipal } from '../iam/credentials.ts';
+import { AwsJsonError } from '../iam/json-request-signature.ts';
+import type { JsonEndpointAccess } from '../iam/local-access.ts';
 import { requiredActionsForDynamoDb, UnmodelledCallError, type DynamoDbCall } from '../iam/required-actions.ts';
 import { readBody } from '../json.ts';
 import { signedRequestOf } from '../sigv4.ts';
@@ -31,7 +34,7 @@ export async function startDynamoDbProxy(options: { target: string; access: Json
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request, MAX_REQUEST_BYTES);
-    let principal;
+    let principal: LocalPrincipal;
     try {
       principal = await options.access.authenticateJson(signedRequestOf(request), body, 'dynamodb');
     } catch (error) {
@@ -40,7 +43,7 @@ export async function startDynamoDbProxy(options: { target: string; access: Json
     }
     if (principal.kind === 'role') {
       const operation = String(request.headers['x-amz-target'] ?? '').slice(TARGET_PREFIX.length);
-      let requests;
+      let requests: AuthorizationRequest[];
       try {
         requests = requiredActionsForDynamoDb(operation, JSON.parse(body.toString('utf8')) as DynamoDbCall, options.access.account);
       } catch (error) {

@@ -1,7 +1,7 @@
 import type { AccessDenial } from './access-denied.ts';
 import { IamAuthorizer, type AuthorizationRequest, type AuthorizationResult } from './authorizer.ts';
 import { LocalCredentialRegistry, type AwsCredentials, type CredentialRefusal, type LocalPrincipal } from './credentials.ts';
-import { AwsJsonError, unrecognizedClient, verifyJsonRequestSignature } from './json-request-signature.ts';
+import { unrecognizedClient, verifyJsonRequestSignature } from './json-request-signature.ts';
 import { localArns, type LocalAccount } from './local-arns.ts';
 import { missingObjectOutcome } from './required-actions.ts';
 import type { LocalIamModel } from './synthesized-policies.ts';
@@ -85,8 +85,6 @@ export class LocalAccess {
 }
 
 export type RolePart = 'stateMachine' | 'ecsTask' | 'sourceUploadedRule';
-
-export { AwsJsonError };
 
 function callerOf(principal: Extract<LocalPrincipal, { kind: 'role' }>) {
   return { roleName: principal.roleName, sessionName: principal.sessionName };
