@@ -18,13 +18,21 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Every file starts local clouds, which enforce the CDK app's policies: synthesized once, up front.
+          globalSetup: ['test/support/warm-iam-cache.ts'],
+        },
       },
       {
         extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/warm-iam-cache.ts'],
           testTimeout: 240_000,
           hookTimeout: 120_000,
           // Each e2e file runs ffmpeg on both cores; running them side by side only makes each slower.

@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { resourcePrefix as stagePrefix } from '../shared/resources.ts';
 
 /**
  * What operators tune at deploy time, read from CDK context (`cdk.json`, or `-c name=value` on the command
@@ -99,7 +100,7 @@ export function readDeployConfig(node: Node): DeployConfig {
   return parsed.data;
 }
 
-/** Every named resource carries the stage, so a dev and a prod deployment can share an account. */
+/** Every named resource carries the stage (infra/shared/resources.ts names them). */
 export function resourcePrefix(config: Pick<DeployConfig, 'stage'>): string {
-  return `vidp-${config.stage}`;
+  return stagePrefix(config.stage);
 }

@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import { API_ROUTES } from '../../functions/api/routes.ts';
 import { powertoolsEnvironment } from '../../functions/core/metrics.ts';
 import { pipelineFunctionsOf, readPipelineDefinition } from '../shared/pipeline-definition.ts';
+import { namedResources } from '../shared/resources.ts';
 import { functionEntry, functionEntryExists, PACKAGE_VERSION, type FunctionGroup } from '../shared/repository.ts';
 import { Operations } from './constructs/operations.ts';
 import { PipelineWorkflow } from './constructs/pipeline-workflow.ts';
@@ -73,13 +74,14 @@ export class StatelessStack extends Stack {
     this.logSettings = { logRetention, logRemovalPolicy };
     // Named up front and referred to by ARN: the worker and delete-video need it, while the state machine
     // itself depends on the worker's task definition and on the functions.
-    const stateMachineName = `${prefix}-pipeline`;
+    const names = namedResources(prefix);
+    const stateMachineName = names.stateMachine;
     const statesArn = (resource: string, resourceName: string) =>
       this.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const stateMachineArn = statesArn('stateMachine', stateMachineName);
 
     this.eventBus = new EventBus(this, 'Events', {
-      eventBusName: `${prefix}-events`,
+      eventBusName: names.eventBus,
       description: 'vidp video lifecycle events (VideoSaved, VideoFailed) for other systems to subscribe to',
     });
 
@@ -123,7 +125,7 @@ export class StatelessStack extends Stack {
       apiHandlers[handler] = this.addFunction('api', handler, API_FUNCTIONS);
     }
     this.api = new VideoApi(this, 'Api', {
-      apiName: `${prefix}-api`,
+      apiName: names.api,
       routes: API_ROUTES,
       handlers: apiHandlers,
       allowedOrigins: config.allowedOrigins,

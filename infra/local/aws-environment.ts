@@ -3,7 +3,7 @@ import type { WorkerTaskEnvironmentSchema } from '../../containers/ffmpeg/src/co
 import type { ConfigSchema, CursorConfigSchema } from '../../functions/core/config.ts';
 import type { EnvironmentOf } from '../../functions/core/environment-contract.ts';
 import { PACKAGE_VERSION } from '../shared/repository.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-resources.ts';
+import { LOCAL_REGION } from './local-resources.ts';
 
 export interface LocalEndpoints {
   s3: string;
@@ -13,14 +13,13 @@ export interface LocalEndpoints {
 }
 
 /**
- * What AWS itself gives every Lambda function and Fargate task, pointed at the local stand-ins: region,
- * credentials, per-service endpoints (default-constructed AWS SDK clients read all of it).
+ * What AWS itself gives every Lambda function and Fargate task, pointed at the local stand-ins: region and
+ * per-service endpoints (default-constructed AWS SDK clients read all of it). The credentials are each
+ * principal's own (iam/credentials.ts: credentialsEnvironment), added per function and per task.
  */
 export function localPlatformEnvironment(endpoints: Pick<LocalEndpoints, 's3' | 'dynamodb'> & { stepFunctions?: string }): Record<string, string> {
   return {
     AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     ...(endpoints.stepFunctions === undefined ? {} : { AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions }),
@@ -52,23 +51,11 @@ export function localWorkerTaskEnvironment(endpoints: Pick<LocalEndpoints, 'buck
   return { MEDIA_BUCKET: endpoints.bucket, VIDEOS_TABLE: endpoints.table };
 }
 
-/** Both, as one environment: the Lambda functions run in this process (and `npm run cleanup` does). */
+/** Both, as one environment: what every Lambda function's sandbox starts from (credentials aside). */
 export function localAwsEnvironment(endpoints: LocalEndpoints): Record<string, string> {
   return { ...localPlatformEnvironment(endpoints), ...definedOnly(localFunctionEnvironment(endpoints)) };
 }
 
 function definedOnly(environment: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
-
-/** Sets variables on process.env; returns a function that puts back what was there before. */
-export function applyToProcessEnv(variables: Record<string, string>): () => void {
-  const previous = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, variables);
-  return () => {
-    for (const [name, value] of Object.entries(previous)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
 }

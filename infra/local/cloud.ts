@@ -7,7 +7,12 @@ import { REPO_ROOT } from '../shared/repository.ts';
 import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 import { startGateway } from './apigateway/http-gateway.ts';
 import { localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
+import { credentialsEnvironment } from './iam/credentials.ts';
+import { assertPoliciesNameLocalResources, LocalAccess } from './iam/local-access.ts';
+import { requiredActionsForExecution } from './iam/required-actions.ts';
+import { loadLocalIamModel, type LocalIamModel } from './iam/synthesized-policies.ts';
 import { createConsoleLog, type CloudLog } from './cloud-log.ts';
+import { accessDeniedMessage } from './iam/access-denied.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { startEcsEndpoint } from './ecs/ecs-endpoint.ts';
 import { createLocalEcsRunner } from './ecs/task-runner.ts';
@@ -18,16 +23,20 @@ import { routeInterruptedExecutions } from './events/execution-status-rule.ts';
 import { startScheduler } from './events/scheduler.ts';
 import { createLambdaContext } from './lambda/context.ts';
 import { createFunctionHost } from './lambda/function-host.ts';
+import { HandlerUnavailableError } from './lambda/handler.ts';
 import {
   CLEANUP_FUNCTION_MODULE,
   LOCAL_CLUSTER_ARN,
   localFunctionOf,
   RECONCILE_FUNCTION_MODULE,
+  LOCAL_ADMIN_CREDENTIALS,
   LOCAL_BUCKET,
-  LOCAL_CREDENTIALS,
+  LOCAL_EVENT_BUS_NAME,
+  LOCAL_LAMBDA_FUNCTIONS,
   LOCAL_REGION,
   LOCAL_TABLE,
   STATE_MACHINE_ARN,
+  STATE_MACHINE_NAME,
   TRANSCODE_TASK_DEFINITION_ARN,
 } from './local-resources.ts';
 import type { S3FaultRule } from './s3/fault-injection.ts';
@@ -35,6 +44,7 @@ import { startLocalS3 } from './s3/local-s3.ts';
 import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
 import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
 import { startStepFunctionsEndpoint } from './stepfunctions/sfn-endpoint.ts';
+import { authorizedIntegrations } from './stepfunctions/task-authorization.ts';
 import { createWorkflow, loadPipelineDefinition, type RetryIntervalOverrides } from './stepfunctions/state-machine.ts';
 
 export interface LocalCloudOptions {
@@ -57,6 +67,12 @@ export interface LocalCloudOptions {
   functionEnv?: Record<string, string>;
   /** How often the scheduled cleanup runs; 0 turns the schedule off (it can still be run on demand). Default 1 h. */
   cleanupIntervalMs?: number;
+  /**
+   * The IAM the cloud enforces. Default: the CDK app's synthesized policies (iam/synthesized-policies.ts),
+   * read from .build/iam-policies.json while the sources that shape them are unchanged. Tests pass a model
+   * synthesized with a grant taken away (synthesizeLocalIamModel) to see the path that needed it refused.
+   */
+  iam?: LocalIamModel;
 }
 
 export interface LocalCloud {
@@ -70,6 +86,8 @@ export interface LocalCloud {
   dynamodbEndpoint: string;
   /** The Step Functions endpoint the worker reports to (SendTaskSuccess/Failure/Heartbeat). */
   stepFunctionsEndpoint: string;
+  /** The ECS API (StopTask) the functions call. */
+  ecsEndpoint: string;
   bucket: string;
   table: string;
   executions: ExecutionRegistry;
@@ -81,6 +99,8 @@ export interface LocalCloud {
   injectS3Fault(rule: S3FaultRule): void;
   /** Invokes the function of `functions/{group}/{name}.ts` directly, as `aws lambda invoke` would. */
   invokeFunction(modulePath: string, event: unknown): Promise<unknown>;
+  /** Who holds which credentials, and what each may do: tests act as a role with its credentials. */
+  access: LocalAccess;
   stop(): Promise<void>;
 }
 
@@ -89,6 +109,11 @@ export interface LocalCloud {
  * aws-local-stepfunctions with a local equivalent for each integration, S3 uploads starting it as the
  * EventBridge rule does, the worker run as a child process, each Lambda function in a sandbox of its own,
  * and the REST API behind a local API Gateway.
+ *
+ * Every AWS call it serves is authorized as AWS would authorize it, against the policies the CDK app
+ * synthesizes (iam/): each function runs with its own role's credentials, the worker with the task role's,
+ * the ASL's Tasks under the state machine role, the upload rule under its role. S3, DynamoDB, Step Functions
+ * and ECS verify each request's signature and refuse what its signer's role is not allowed.
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const logger = options.logger ?? createConsoleLog();
@@ -105,9 +130,26 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 
   try {
-    const s3 = await startLocalS3({ bucket: LOCAL_BUCKET, ...dataDirOption(options.dataDir), logger });
+    const iam = options.iam ?? (await loadPolicies(logger));
+    assertPoliciesNameLocalResources(iam, {
+      bucket: LOCAL_BUCKET,
+      table: LOCAL_TABLE,
+      stateMachineArn: STATE_MACHINE_ARN,
+      clusterArn: LOCAL_CLUSTER_ARN,
+      taskDefinitionArn: TRANSCODE_TASK_DEFINITION_ARN,
+      eventBusName: LOCAL_EVENT_BUS_NAME,
+      functionArns: Object.keys(LOCAL_LAMBDA_FUNCTIONS),
+    });
+    const access = new LocalAccess(iam);
+    const s3 = await startLocalS3({
+      bucket: LOCAL_BUCKET,
+      ...dataDirOption(options.dataDir),
+      logger,
+      lookupSecret: access.credentials.lookupSecret,
+      access,
+    });
     cleanups.push(s3.stop);
-    const dynamodb = await startLocalDynamoDb({ table: LOCAL_TABLE, ...dataDirOption(options.dataDir) });
+    const dynamodb = await startLocalDynamoDb({ table: LOCAL_TABLE, ...dataDirOption(options.dataDir), access, logger });
     cleanups.push(dynamodb.stop);
     // StopExecution and DescribeExecution reach the registry, which exists only once the workflow is loaded below.
     let registry: ExecutionRegistry | undefined;
@@ -119,13 +161,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       logger,
       stopExecution: (executionArn, error, cause) => loadedRegistry().stop(executionArn, error, cause),
       describeExecution: (executionArn) => loadedRegistry().describe(executionArn),
+      access,
+      stateMachineArn: STATE_MACHINE_ARN,
     });
     cleanups.push(stepFunctions.stop);
 
     // What a Lambda function reads at cold start; they call Step Functions too (DELETE stops a running execution).
     const awsEnvironment = localAwsEnvironment({ s3: s3.endpoint, dynamodb: dynamodb.endpoint, bucket: s3.bucket, table: dynamodb.table });
 
-    const ecsEndpoint = await startEcsEndpoint();
+    const ecsEndpoint = await startEcsEndpoint({ access });
     cleanups.push(ecsEndpoint.stop);
     const workerCommand = await prepareWorker(logger, cleanups);
     const ecs = createLocalEcsRunner({
@@ -143,6 +187,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             ...options.workerEnv,
           },
           logLabel: (environment) => environment.VIDEO_ID ?? 'task',
+          // The task role, as a session named after the task (what ECS's credentials endpoint hands the SDK).
+          taskEnvironment: ({ taskId }) => credentialsEnvironment(access.roleCredentials('ecsTask', taskId)),
         },
       },
       stepFunctions,
@@ -153,16 +199,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     cleanups.push(ecs.stopAll);
 
-    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-    const dynamodbClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.endpoint });
-    const s3Client = new S3Client({
-      ...clientConfig,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    cleanups.push(() => dynamodbClient.destroy(), () => s3Client.destroy());
+    // The ASL's DynamoDB and S3 Tasks call with the state machine role's credentials, as Step Functions does.
+    const stateMachineConfig = { region: LOCAL_REGION, credentials: access.roleCredentials('stateMachine', STATE_MACHINE_NAME) };
+    const dynamodbClient = new DynamoDBClient({ ...stateMachineConfig, endpoint: dynamodb.endpoint });
+    const s3Client = new S3Client({ ...stateMachineConfig, ...s3ClientOptions(s3.endpoint) });
+    // S3 reading its own object for the event it sends: no principal of the pipeline.
+    const s3Itself = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_ADMIN_CREDENTIALS, ...s3ClientOptions(s3.endpoint) });
+    cleanups.push(() => dynamodbClient.destroy(), () => s3Client.destroy(), () => s3Itself.destroy());
 
     // Each function in a sandbox of its own (a worker thread), with the environment the stack gives it.
     const functionEnvironment = {
@@ -173,16 +216,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_ENDPOINT_URL_ECS: ecsEndpoint.endpoint,
       ...options.functionEnv,
     };
+    const specOfModule = new Map(Object.entries(iam.principals.functions).map(([specName, fn]) => [fn.module, specName]));
     const functions = createFunctionHost({
-      functionFor: (modulePath) => ({ ...localFunctionOf(modulePath), modulePath, environment: functionEnvironment }),
+      functionFor: (modulePath) => {
+        const specName = specOfModule.get(modulePath);
+        if (specName === undefined) throw new HandlerUnavailableError(`${modulePath} is no function of the CDK app: it has no role to run under`);
+        const credentials = credentialsEnvironment(access.functionCredentials(specName));
+        return { ...localFunctionOf(modulePath), modulePath, environment: { ...functionEnvironment, ...credentials } };
+      },
       logger,
     });
     cleanups.push(functions.stop);
     const loadHandler = functions.loadHandler;
     const events = new LocalEventBus(logger);
+    const { taskDefinition } = iam.resources;
     const workflow = createWorkflow({
       definition: loadPipelineDefinition(),
-      integrations: createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs, events }),
+      integrations: authorizedIntegrations(createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs, events }), {
+        account: access.account,
+        authorize: (requests, executionName) => access.authorize(access.principalOf('stateMachine', executionName), requests),
+        taskDefinition: (arnOrFamily) =>
+          [taskDefinition.arn, taskDefinition.family].includes(arnOrFamily) || arnOrFamily.startsWith(`${taskDefinition.family}:`)
+            ? taskDefinition
+            : {},
+      }),
       ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
     });
     let accepting = true;
@@ -223,12 +280,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       scheduler.runNow('cleanup').catch((error: unknown) => logger(`[cloud] the cleanup at start failed: ${String(error)}`));
     }
 
+    // The SourceUploaded rule's target: StartExecution under the rule's role. Refused, EventBridge would retry
+    // for 24 h and then put the event in the rule's dead-letter queue; locally it says so once.
+    const uploadRule = access.principalOf('sourceUploadedRule', 'SourceUploaded');
     connectUploadsToWorkflow({
       s3,
       bucket: s3.bucket,
-      startExecution: (input) => (accepting ? executions.start(input) : ''),
+      startExecution: async (input) => {
+        if (!accepting) return '';
+        const allowed = await access.authorize(uploadRule, requiredActionsForExecution('StartExecution', STATE_MACHINE_ARN));
+        if (!allowed.allowed) {
+          throw new Error(
+            `FailedInvocation: the rule's role may not start the pipeline (AccessDeniedException: ${accessDeniedMessage(allowed.denial)}); ` +
+              'on AWS the event goes to the dead-letter queue after 24 h of retries',
+          );
+        }
+        return executions.start(input);
+      },
       logger,
-      lookUpEtag: async (key) => (await s3Client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }))).ETag,
+      lookUpEtag: async (key) => (await s3Itself.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }))).ETag,
     });
 
     let gatewayUrl = '';
@@ -253,6 +323,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         listExecutions: () => executions.list(),
         getExecution: (name) => executions.get(name),
         listEvents: () => events.list(),
+        runSchedule: (name) => scheduler.runNow(name),
       },
     });
     cleanups.push(gateway.stop);
@@ -265,6 +336,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       s3Directory: s3.directory,
       dynamodbEndpoint: dynamodb.endpoint,
       stepFunctionsEndpoint: stepFunctions.endpoint,
+      ecsEndpoint: ecsEndpoint.endpoint,
       bucket: s3.bucket,
       table: dynamodb.table,
       executions,
@@ -272,6 +344,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       runSchedule: (name) => scheduler.runNow(name),
       injectS3Fault: (rule) => s3.injectFault(rule),
       invokeFunction,
+      access,
       stop,
     };
   } catch (error) {
@@ -285,6 +358,21 @@ const FUNCTION_HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'LOG_LE
 
 function hostVariables(names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+}
+
+/** The CDK app's policies, from the cache when the sources that shape them are unchanged (a cold start synthesizes). */
+async function loadPolicies(logger: CloudLog): Promise<LocalIamModel> {
+  const { model, cache, timingsMs } = await loadLocalIamModel();
+  logger(
+    cache === 'hit'
+      ? `[iam] the CDK app's policies, from .build/iam-policies.json, in ${Math.round(timingsMs.total)} ms`
+      : `[iam] the CDK app synthesized for its policies in ${(timingsMs.total / 1000).toFixed(1)} s (cached for the next start)`,
+  );
+  return model;
+}
+
+function s3ClientOptions(endpoint: string) {
+  return { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const;
 }
 
 function dataDirOption(dataDir: string | undefined): { dataDir?: string } {

@@ -10,6 +10,11 @@ export function throughTheWire(value: unknown): JsonValue {
 }
 
 export async function readJsonBody(request: AsyncIterable<Buffer | string>, maxBytes: number): Promise<unknown> {
+  return JSON.parse((await readBody(request, maxBytes)).toString('utf8'));
+}
+
+/** The whole body, as bytes (what a signature covers); a RangeError past `maxBytes`. */
+export async function readBody(request: AsyncIterable<Buffer | string>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -18,5 +23,5 @@ export async function readJsonBody(request: AsyncIterable<Buffer | string>, maxB
     if (size > maxBytes) throw new RangeError(`Request body larger than ${maxBytes} bytes`);
     chunks.push(buffer);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
 }

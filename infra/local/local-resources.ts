@@ -1,6 +1,6 @@
 import { pipelineFunctionsOf, readPipelineDefinition } from '../shared/pipeline-definition.ts';
-import { functionModule } from '../shared/repository.ts';
-import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
+import { cdkJsonContext, functionModule } from '../shared/repository.ts';
+import { namedResources, resourcePrefix, WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 
 /**
  * Names and ARNs of the local stand-ins for the AWS resources the CDK stacks create. The account id is the
@@ -9,15 +9,42 @@ import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
-/** The local S3 verifies every signature against this key pair (s3/strict-s3-middlewares.ts). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+/**
+ * The local equivalent of your own AWS credentials (an administrator's long-term key): what tests, the demo
+ * and you use to look into the local S3 and DynamoDB directly. The local cloud lets it do anything; every
+ * part of the pipeline instead runs under its own role, with credentials of its own (iam/credentials.ts).
+ */
+export const LOCAL_ADMIN_CREDENTIALS = { accessKeyId: 'AKIAVIDPLOCALADMIN00', secretAccessKey: 'vidp-local-admin-secret-key' } as const;
 
+/**
+ * The stage the local cloud stands in for: cdk.json's, the context the policies it enforces are synthesized
+ * with. The resources the CDK app names itself get the same names here (their policies spell them).
+ */
+const LOCAL_STAGE = String(cdkJsonContext().stage ?? 'dev');
+const NAMED = namedResources(resourcePrefix(LOCAL_STAGE));
+
+/** Left unnamed by the templates (CloudFormation would generate a name): local names, applied to the policies too. */
 export const LOCAL_BUCKET = 'vidp-local-media';
 export const LOCAL_TABLE = 'vidp-local-videos';
 
-export const STATE_MACHINE_NAME = 'vidp-pipeline';
+/**
+ * The local name of each role, by the part it plays (the templates leave roles unnamed): a function's spec
+ * name (`create-upload`), or stateMachine / ecsTask / ecsExecution / sourceUploadedRule.
+ */
+export function localRoleName(part: string): string {
+  return `vidp-${ROLE_PARTS[part] ?? part}-role`;
+}
+
+const ROLE_PARTS: Record<string, string> = {
+  stateMachine: 'pipeline',
+  ecsTask: 'transcode-task',
+  ecsExecution: 'transcode-execution',
+  sourceUploadedRule: 'source-uploaded-rule',
+};
+
+export const STATE_MACHINE_NAME = NAMED.stateMachine;
 export const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINE_NAME}`;
-export const STATE_MACHINE_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${STATE_MACHINE_NAME}-role`;
+export const STATE_MACHINE_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${localRoleName('stateMachine')}`;
 
 export function executionArn(executionName: string): string {
   return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:execution:${STATE_MACHINE_NAME}:${executionName}`;
@@ -25,14 +52,19 @@ export function executionArn(executionName: string): string {
 
 const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 
-/** The local function that runs functions/{group}/{name}.ts: `vidp-{name}`, as the CDK app names them. */
+/** The local name of the function of a spec (infra/aws/function-specs.ts): `vidp-{name}` (the templates leave it unnamed). */
+export function localFunctionName(specName: string): string {
+  return `vidp-${specName}`;
+}
+
+/** The local function that runs functions/{group}/{name}.ts: `vidp-{name}`. */
 export function localFunctionOf(modulePath: string): { name: string; arn: string } {
-  const name = `vidp-${modulePath.slice(modulePath.lastIndexOf('/') + 1).replace(/\.ts$/, '')}`;
+  const name = localFunctionName(modulePath.slice(modulePath.lastIndexOf('/') + 1).replace(/\.ts$/, ''));
   return { name, arn: lambdaArn(name) };
 }
 
 /** The Lambda functions the workflow invokes, found in the ASL as the CDK app finds them, named `vidp-{name}`. */
-const PIPELINE_FUNCTIONS = pipelineFunctionsOf(readPipelineDefinition()).map((fn) => ({ ...fn, arn: lambdaArn(`vidp-${fn.name}`) }));
+const PIPELINE_FUNCTIONS = pipelineFunctionsOf(readPipelineDefinition()).map((fn) => ({ ...fn, arn: lambdaArn(localFunctionName(fn.name)) }));
 
 /** Lambda functions the workflow invokes, by the ARN the ASL receives, with the module that serves each. */
 export const LOCAL_LAMBDA_FUNCTIONS: Readonly<Record<string, string>> = Object.fromEntries(
@@ -40,9 +72,9 @@ export const LOCAL_LAMBDA_FUNCTIONS: Readonly<Record<string, string>> = Object.f
 );
 
 export const LOCAL_CLUSTER_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster/vidp-local`;
-export const TRANSCODE_TASK_DEFINITION_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:task-definition/vidp-transcode:1`;
+export const TRANSCODE_TASK_DEFINITION_ARN = `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:task-definition/${NAMED.transcodeTaskFamily}:1`;
 /** Where the workflow publishes VideoSaved / VideoFailed; locally a bus that logs and keeps them. */
-export const LOCAL_EVENT_BUS_NAME = 'vidp-local-events';
+export const LOCAL_EVENT_BUS_NAME = NAMED.eventBus;
 /** The scheduled cleanup function (an EventBridge schedule invokes it on AWS, the local scheduler here). */
 export const CLEANUP_FUNCTION_MODULE = functionModule('maintenance', 'cleanup');
 /** Takes Step Functions' status events of executions that ended without recording it. */

@@ -2,6 +2,7 @@
 import './polyfills.ts';
 import { startLocalCloud } from './cloud.ts';
 import { createConsoleLog } from './cloud-log.ts';
+import { LOCAL_ADMIN_CREDENTIALS } from './local-resources.ts';
 
 /** `npm start`: the local cloud in the foreground until Ctrl-C. */
 const logger = createConsoleLog();
@@ -23,6 +24,9 @@ process.stdout.write(
     `  S3           ${cloud.s3Endpoint}  (bucket ${cloud.bucket})`,
     `  DynamoDB     ${cloud.dynamodbEndpoint}  (table ${cloud.table})`,
     `  Executions   ${cloud.gatewayUrl}/_local/executions`,
+    `  IAM          every call authorized against the CDK app's policies, as its own role`,
+    `  Admin key    AWS_ACCESS_KEY_ID=${LOCAL_ADMIN_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_ADMIN_CREDENTIALS.secretAccessKey}`,
+    '               (your own credentials, locally: S3 and DynamoDB let it do anything)',
     '',
     'Try it: `npm run demo` in another terminal. Ctrl-C stops everything.',
     '',

@@ -51,3 +51,21 @@ export const API_CORS_PREFLIGHT = {
 
 /** The worker's container in the transcode task definition: the ASL's ContainerOverrides name it. */
 export const WORKER_CONTAINER_NAME = 'ffmpeg-worker';
+
+/** What every resource a deployment names starts with: `vidp-{stage}`, so a dev and a prod deployment can share an account. */
+export function resourcePrefix(stage: string): string {
+  return `vidp-${stage}`;
+}
+
+/**
+ * The names the CDK app gives the resources it names itself. Their policies spell these names (a grant on
+ * `stateMachine:vidp-dev-pipeline`), so the local cloud gives its stand-ins the same ones.
+ */
+export function namedResources(prefix: string) {
+  return {
+    stateMachine: `${prefix}-pipeline`,
+    transcodeTaskFamily: `${prefix}-transcode`,
+    eventBus: `${prefix}-events`,
+    api: `${prefix}-api`,
+  } as const;
+}

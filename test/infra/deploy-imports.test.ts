@@ -58,3 +58,31 @@ describe('the deploy', () => {
     expect(pathsIntoLocal(file).map((chain) => chain.join(' → '))).toEqual([]);
   });
 });
+
+/**
+ * The IAM engine of the local cloud (@cloud-copilot/iam-simulate and its iam-policy / iam-utils, AGPL-3.0) is a
+ * devDependency of the emulator only: no Lambda bundle and not the worker image's bundle may contain it.
+ */
+describe('what gets deployed', () => {
+  it('bundles nothing of the local IAM engine into a Lambda function or the worker', async () => {
+    const { build } = await import('esbuild');
+    const entries = ['api', 'pipeline', 'maintenance'].flatMap((group) =>
+      readdirSync(join(REPO_ROOT, 'functions', group))
+        .filter((name) => name.endsWith('.ts'))
+        .map((name) => join(REPO_ROOT, 'functions', group, name)),
+    );
+    const { metafile } = await build({
+      entryPoints: [...entries, join(REPO_ROOT, 'containers', 'ffmpeg', 'src', 'worker.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      outdir: join(REPO_ROOT, '.build', 'bundle-check'),
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+    });
+
+    expect(Object.keys(metafile.inputs).filter((input) => input.includes('node_modules/@cloud-copilot/'))).toEqual([]);
+    expect(Object.keys(metafile.inputs).filter((input) => input.startsWith('infra/local/'))).toEqual([]);
+  });
+});

@@ -7,7 +7,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
+import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
 import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 /**
@@ -35,7 +35,7 @@ beforeAll(async () => {
     workerEnv: { HEARTBEAT_INTERVAL_SECONDS: '1' },
   });
   api = createApiClient(cloud.apiUrl);
-  const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_ADMIN_CREDENTIALS };
   s3 = new S3Client({ ...clientConfig, endpoint: cloud.s3Endpoint, forcePathStyle: true, responseChecksumValidation: 'WHEN_REQUIRED' });
   dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: cloud.dynamodbEndpoint });
   workDir = await mkdtemp(join(tmpdir(), 'vidp-lifecycle-'));

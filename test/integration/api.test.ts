@@ -5,7 +5,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
+import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
 
 /** The two API handlers over HTTP, through the local gateway, against local S3 and DynamoDB. */
 let cloud: LocalCloud;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   api = createApiClient(cloud.apiUrl);
   s3 = new S3Client({
     region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: LOCAL_ADMIN_CREDENTIALS,
     endpoint: cloud.s3Endpoint,
     forcePathStyle: true,
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -17,7 +17,7 @@ import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
 import { LocalEventBus } from '../../infra/local/events/event-bus.ts';
 import { createLocalIntegrations } from '../../infra/local/stepfunctions/integrations/all-integrations.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SUBSTITUTIONS } from '../../infra/local/local-resources.ts';
+import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION, LOCAL_SUBSTITUTIONS } from '../../infra/local/local-resources.ts';
 import { integrationFor } from '../../infra/local/stepfunctions/task-integration.ts';
 import { loadPipelineDefinition } from '../../infra/local/stepfunctions/state-machine.ts';
 import { placeholdersIn, readPipelineDefinition, taskStatesOf } from '../../infra/shared/pipeline-definition.ts';
@@ -30,7 +30,7 @@ describe('local cloud', () => {
 
   beforeAll(async () => {
     cloud = await startLocalCloud({ port: 0, logger: (line) => log.push(line) });
-    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_ADMIN_CREDENTIALS };
     s3 = new S3Client({
       ...clientConfig,
       endpoint: cloud.s3Endpoint,

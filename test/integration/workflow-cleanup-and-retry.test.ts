@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CleanupReport } from '../../functions/core/cleanup.ts';
 import { REPO_ROOT } from '../../infra/shared/repository.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
+import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
 import {
   executionsOf,
   finalStatus,
@@ -44,7 +44,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
   servicePort = (service.address() as AddressInfo).port;
   harness = await startHarness({ functionEnv: { SUBTITLE_ALLOWED_HOSTS: `127.0.0.1:${servicePort}` } });
-  dynamodb = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: harness.cloud.dynamodbEndpoint });
+  dynamodb = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_ADMIN_CREDENTIALS, endpoint: harness.cloud.dynamodbEndpoint });
   clip = await sampleClip(harness, 'clip.mp4', { seconds: 1, width: 192, height: 108 });
   subtitles = await writeTemp(harness, 'one.srt', ONE_CUE_SRT);
 });

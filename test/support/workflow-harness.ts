@@ -11,7 +11,7 @@ import type { PublicVideo } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus, type ApiClient } from '../../infra/dev-kit/api-client.ts';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.ts';
 import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
+import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
 import { makeSampleClip } from '../../infra/dev-kit/sample-media.ts';
 
 /**
@@ -60,7 +60,7 @@ export async function startHarness(options: Omit<LocalCloudOptions, 'port' | 'lo
   });
   const s3 = new S3Client({
     region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: LOCAL_ADMIN_CREDENTIALS,
     endpoint: cloud.s3Endpoint,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -185,7 +185,7 @@ export async function objectExists(harness: Harness, key: string): Promise<boole
 /** Records carrying this filename (the filename index): one per video, whatever the workflow did. */
 export async function recordsNamed(harness: Harness, filename: string): Promise<number> {
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: harness.cloud.dynamodbEndpoint }),
+    new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_ADMIN_CREDENTIALS, endpoint: harness.cloud.dynamodbEndpoint }),
   );
   try {
     const { Count = 0 } = await client.send(

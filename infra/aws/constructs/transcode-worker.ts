@@ -21,7 +21,7 @@ import { METRIC_SERVICES, powertoolsEnvironment } from '../../../functions/core/
 import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
 import type { WorkerTaskEnvironmentSchema } from '../../../containers/ffmpeg/src/config.ts';
 import type { EnvironmentOf } from '../../../functions/core/environment-contract.ts';
-import { WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
+import { namedResources, WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
@@ -96,7 +96,7 @@ export class TranscodeWorker extends Construct {
     this.cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
 
     this.taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
-      family: `${props.namePrefix}-transcode`,
+      family: namedResources(props.namePrefix).transcodeTaskFamily,
       cpu: props.cpu,
       memoryLimitMiB: props.memoryLimitMiB,
       // Fargate's default is 20 GiB and setting it at all starts at 21, so only a bigger disk is set.

@@ -22,6 +22,8 @@ export interface LocalEndpointsProvider {
   getExecution(name: string): unknown;
   /** What the workflow published on the event bus (VideoSaved, VideoFailed), oldest first. */
   listEvents?(): unknown[];
+  /** `POST /_local/schedules/{name}`: runs a schedule's function now (under its own role), answering what it returned. */
+  runSchedule?(name: string): Promise<unknown>;
 }
 
 export interface LocalGateway {
@@ -122,11 +124,14 @@ export async function startGateway(options: {
       options.logger(`[api] ${message.method} ${url.pathname}${url.search} → ${response.statusCode} ${Date.now() - startedAt} ms`),
     );
     const isApi = url.pathname === API_BASE_PATH || url.pathname.startsWith(`${API_BASE_PATH}/`);
+    const schedule = /^\/_local\/schedules\/([\w-]+)$/.exec(url.pathname)?.[1];
     const served = isApi
       ? serveApi(message, response, url)
       : message.method === 'GET' && url.pathname.startsWith('/_local/')
         ? Promise.resolve(serveLocal(response, url))
-        : Promise.resolve(writeJson(response, 404, { error: { code: 'not_found', message: `Nothing at ${url.pathname}` } }));
+        : message.method === 'POST' && schedule !== undefined && options.local.runSchedule !== undefined
+          ? options.local.runSchedule(schedule).then((result) => writeJson(response, 200, result ?? null))
+          : Promise.resolve(writeJson(response, 404, { error: { code: 'not_found', message: `Nothing at ${url.pathname}` } }));
     served.catch((error: unknown) => {
       options.logger(`[api] ${(error as Error).stack ?? String(error)}`);
       if (!response.headersSent) writeJson(response, 500, { message: 'Internal server error' });

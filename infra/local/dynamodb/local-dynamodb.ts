@@ -10,7 +10,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { VIDEOS_TABLE_DEFINITION } from '../../shared/resources.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local-resources.ts';
+import type { CloudLog } from '../cloud-log.ts';
+import type { JsonEndpointAccess } from '../iam/local-access.ts';
+import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION } from '../local-resources.ts';
+import { startDynamoDbProxy } from './dynamodb-proxy.ts';
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const { partitionKey, globalSecondaryIndexes, projection, billingMode } = VIDEOS_TABLE_DEFINITION;
@@ -42,10 +45,11 @@ export interface LocalDynamoDb {
 }
 
 /**
- * dynalite on 127.0.0.1 with the videos table. In memory, or in LevelDB under `dataDir/dynamodb` when given
- * (the table is then created only the first time).
+ * dynalite on 127.0.0.1 with the videos table, behind a front door that checks signatures and IAM
+ * (dynamodb-proxy.ts): `endpoint` is the front door's. In memory, or in LevelDB under `dataDir/dynamodb` when
+ * given (the table is then created only the first time).
  */
-export async function startLocalDynamoDb(options: { table: string; dataDir?: string }): Promise<LocalDynamoDb> {
+export async function startLocalDynamoDb(options: { table: string; dataDir?: string; access: JsonEndpointAccess; logger?: CloudLog }): Promise<LocalDynamoDb> {
   let path: string | undefined;
   if (options.dataDir !== undefined) {
     path = join(options.dataDir, 'dynamodb');
@@ -57,19 +61,22 @@ export async function startLocalDynamoDb(options: { table: string; dataDir?: str
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dynaliteEndpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  // Straight to dynalite, as CloudFormation creates the table: no principal of the pipeline does this.
+  const client = new DynamoDBClient({ endpoint: dynaliteEndpoint, region: LOCAL_REGION, credentials: LOCAL_ADMIN_CREDENTIALS });
   try {
     await createTableUnlessExists(client, createTableInput(options.table));
   } finally {
     client.destroy();
   }
+  const proxy = await startDynamoDbProxy({ target: dynaliteEndpoint, access: options.access, ...(options.logger ? { logger: options.logger } : {}) });
 
   return {
-    endpoint,
+    endpoint: proxy.endpoint,
     table: options.table,
     async stop() {
+      await proxy.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readJsonBody } from '../json.ts';
+import { jsonAccessDeniedResponse } from '../iam/access-denied.ts';
+import { AwsJsonError } from '../iam/json-request-signature.ts';
+import type { JsonEndpointAccess } from '../iam/local-access.ts';
+import { requiredActionsForStopTask } from '../iam/required-actions.ts';
+import { readBody } from '../json.ts';
+import { signedRequestOf } from '../sigv4.ts';
 
 /** What the endpoint knows of a running task. */
 export interface RunningTask {
@@ -29,8 +34,12 @@ const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
  * The two faces of ECS a task's code and vidp's functions see: the task metadata endpoint v4 (`GET
  * {ECS_CONTAINER_METADATA_URI_V4}/task`, how the worker learns its own task ARN) and the ECS API's StopTask
  * (how DELETE stops a running encode at once), in the AWS JSON 1.1 protocol of the stock ECSClient.
+ *
+ * With `access`, the API is as strict as ECS: StopTask must be SigV4-signed for `ecs` and its signer's role
+ * allowed ecs:StopTask on the task (with `ecs:cluster`). The metadata endpoint answers unsigned requests, as
+ * the task metadata endpoint does (only the task's own containers can reach it on AWS).
  */
-export async function startEcsEndpoint(): Promise<EcsEndpoint> {
+export async function startEcsEndpoint(options: { access?: JsonEndpointAccess } = {}): Promise<EcsEndpoint> {
   const tasks = new Map<string, RunningTask>();
   const taskIdOf = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1);
   const byId = (taskId: string) => [...tasks.values()].find((task) => taskIdOf(task.taskArn) === taskId);
@@ -65,8 +74,20 @@ export async function startEcsEndpoint(): Promise<EcsEndpoint> {
     }
     const target = request.headers['x-amz-target'];
     if (request.method === 'POST' && target === `${TARGET_PREFIX}StopTask`) {
-      const body = (await readJsonBody(request, 64 * 1024)) as { cluster?: string; task?: string; reason?: string };
-      const task = typeof body.task === 'string' ? (tasks.get(body.task) ?? byId(body.task)) : undefined;
+      const raw = await readBody(request, 64 * 1024);
+      const principal = options.access === undefined ? undefined : await authenticated(options.access, request, raw);
+      if (principal instanceof AwsJsonError) return reply(response, principal.statusCode, { __type: principal.type, message: principal.message });
+      const body = JSON.parse(raw.toString('utf8')) as { cluster?: string; task?: string; reason?: string };
+      if (typeof body.task !== 'string') return reply(response, 400, { __type: 'InvalidParameterException', message: 'task is required' });
+      if (principal !== undefined) {
+        const result = await options.access!.authorize(principal, requiredActionsForStopTask(body.cluster, body.task, options.access!.account));
+        if (!result.allowed) {
+          const denied = jsonAccessDeniedResponse(result.denial, 'ecs');
+          response.writeHead(denied.statusCode, denied.headers).end(denied.body);
+          return;
+        }
+      }
+      const task = tasks.get(body.task) ?? byId(body.task);
       if (task === undefined) {
         return reply(response, 400, { __type: 'InvalidParameterException', message: 'The referenced task was not found.' });
       }
@@ -93,6 +114,16 @@ export async function startEcsEndpoint(): Promise<EcsEndpoint> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The signer, or the error ECS answers a request it cannot authenticate with. */
+async function authenticated(access: JsonEndpointAccess, request: IncomingMessage, body: Buffer) {
+  try {
+    return await access.authenticateJson(signedRequestOf(request), body, 'ecs');
+  } catch (error) {
+    if (error instanceof AwsJsonError) return error;
+    throw error;
+  }
 }
 
 function reply(response: ServerResponse, status: number, body: unknown): void {

@@ -16,6 +16,8 @@ export interface LocalTaskDefinition {
   environment: Record<string, string>;
   /** Names a task in log lines, from its final environment (e.g. the video id). */
   logLabel?: (environment: Record<string, string>) => string;
+  /** What ECS adds for this one task: its task role's credentials, as a session named after the task id. */
+  taskEnvironment?: (task: { taskArn: string; taskId: string }) => Record<string, string>;
 }
 
 export interface LocalEcsRunner {
@@ -68,11 +70,13 @@ export function createLocalEcsRunner(options: {
     const override = containerOverride(request, taskDefinition);
     const clusterArn = String(request.Cluster ?? options.clusterArn ?? 'arn:aws:ecs:us-east-1:000000000000:cluster/default');
     // ECS task ids are 32 hex digits; the ARN carries the cluster's name.
-    const taskArn = `${clusterArn.replace(':cluster/', ':task/')}/${randomBytes(16).toString('hex')}`;
+    const taskId = invocation.ecsTaskId ?? randomBytes(16).toString('hex');
+    const taskArn = `${clusterArn.replace(':cluster/', ':task/')}/${taskId}`;
     const environment = {
       ...hostEnvironment(),
       ...(options.ecsEndpoint === undefined ? {} : { ECS_CONTAINER_METADATA_URI_V4: options.ecsEndpoint.metadataUriFor(taskArn) }),
       ...taskDefinition.environment,
+      ...taskDefinition.taskEnvironment?.({ taskArn, taskId }),
       ...Object.fromEntries((override.Environment ?? []).map(({ Name, Value }) => [Name, Value])),
     };
     const label = taskDefinition.logLabel?.(environment) ?? invocation.execution.name;

@@ -70,7 +70,8 @@ function reasonOf(eventName: string): ObjectWriteOperation {
 export function connectUploadsToWorkflow(options: {
   s3: { onNotification(listener: (record: S3NotificationRecord) => void): void };
   bucket: string;
-  startExecution: (input: JsonValue) => string;
+  /** The rule's target: StartExecution, as the rule's role (it may refuse: then the event is not delivered). */
+  startExecution: (input: JsonValue) => string | Promise<string>;
   logger: CloudLog;
   /** Completes an event whose record lacks the ETag (s3rver's CopyObject notifications carry none). */
   lookUpEtag?: (key: string) => Promise<string | undefined>;
@@ -79,9 +80,9 @@ export function connectUploadsToWorkflow(options: {
     const event = toObjectCreatedEvent(record);
     if (event === undefined || event.detail.bucket.name !== options.bucket || !isSourceUploadKey(event.detail.object.key)) return;
     void withEtag(event, options.lookUpEtag)
-      .then((complete) => {
+      .then(async (complete) => {
         options.logger(`[events] ${complete.detail.reason} ${complete.detail.object.key} → pipeline`);
-        options.startExecution(complete as unknown as JsonValue);
+        await options.startExecution(complete as unknown as JsonValue);
       })
       .catch((error: unknown) => options.logger(`[events] could not start the pipeline: ${String(error)}`));
   });

@@ -81,6 +81,17 @@ export function requiredActionsForRunTask(call: RunTaskCall, account: LocalAccou
   return requests;
 }
 
+/**
+ * StopTask: ecs:StopTask on the task, with the cluster as `ecs:cluster`. `task` is an ARN or a bare id (then
+ * in `cluster`, ECS's default cluster when absent).
+ */
+export function requiredActionsForStopTask(cluster: string | undefined, task: string, account: LocalAccount = DEFAULT_LOCAL_ACCOUNT): AuthorizationRequest[] {
+  const arns = localArns(account);
+  const clusterName = task.startsWith('arn:') ? (task.split('/').at(-2) ?? 'default') : lastSegment(cluster ?? 'default');
+  const taskArn = task.startsWith('arn:') ? task : arns.ecsTask(clusterName, task);
+  return [{ action: 'ecs:StopTask', resource: taskArn, context: { 'ecs:cluster': arns.ecsCluster(clusterName) } }];
+}
+
 function tagContext(tags: readonly Tag[]): Record<string, string | string[]> {
   if (tags.length === 0) return {};
   return {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REPO_ROOT } from '../../shared/repository.ts';
-import { LOCAL_BUCKET, LOCAL_CLUSTER_ARN, LOCAL_TABLE } from '../local-resources.ts';
+import { LOCAL_BUCKET, LOCAL_CLUSTER_ARN, LOCAL_TABLE, localFunctionName, localRoleName } from '../local-resources.ts';
 import { CloudFormationResolver, type ResourceRef } from './cloudformation-resolver.ts';
 import { DEFAULT_LOCAL_ACCOUNT, type LocalAccount } from './local-arns.ts';
 import { policySourceHash } from './source-hash.ts';
@@ -96,15 +96,8 @@ export const DEFAULT_LOCAL_NAMES: Required<LocalNames> = {
   mediaBucket: LOCAL_BUCKET,
   videosTable: LOCAL_TABLE,
   cluster: LOCAL_CLUSTER_ARN.slice(LOCAL_CLUSTER_ARN.lastIndexOf('/') + 1),
-  functionName: (specName) => `vidp-${specName}`,
-  roleName: (part) => `vidp-${ROLE_PARTS[part] ?? part}-role`,
-};
-
-const ROLE_PARTS: Record<string, string> = {
-  stateMachine: 'pipeline',
-  ecsTask: 'transcode-task',
-  ecsExecution: 'transcode-execution',
-  sourceUploadedRule: 'source-uploaded-rule',
+  functionName: localFunctionName,
+  roleName: localRoleName,
 };
 
 export class LocalNameConflictError extends Error {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import { MEDIA_BUCKET_CORS_RULES } from '../../shared/resources.ts';
 import type { CloudLog } from '../cloud-log.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local-resources.ts';
+import { LOCAL_REGION } from '../local-resources.ts';
+import type { S3Access } from './s3-authorization.ts';
+import type { LookupSecret } from './sigv4-verification.ts';
 import { createS3FaultInjector, type S3FaultRule } from './fault-injection.ts';
 import { multipartListingMiddleware } from './multipart-listing.ts';
 import { strictS3Middlewares, useAtomicStore } from './strict-s3-middlewares.ts';
@@ -46,7 +48,15 @@ export interface LocalS3 {
  * (ObjectCreated:Put), form POST (ObjectCreated:Post), CopyObject (ObjectCreated:Copy, without ETag) and
  * CompleteMultipartUpload (ObjectCreated:Post again, with a plain MD5 ETag instead of S3's `<md5>-<parts>`).
  */
-export async function startLocalS3(options: { bucket: string; dataDir?: string; logger: CloudLog }): Promise<LocalS3> {
+export async function startLocalS3(options: {
+  bucket: string;
+  dataDir?: string;
+  logger: CloudLog;
+  /** The secret of each access key the local cloud issued (iam/credentials.ts). */
+  lookupSecret: LookupSecret;
+  /** IAM: every request is authorized as its signer (s3-authorization.ts). */
+  access: S3Access;
+}): Promise<LocalS3> {
   enableDesForS3rver();
   const directory = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vidp-s3-')) : join(options.dataDir, 's3');
   await mkdir(directory, { recursive: true });
@@ -63,12 +73,9 @@ export async function startLocalS3(options: { bucket: string; dataDir?: string; 
   // s3rver is a Koa app and composes its middleware when it starts listening: this one runs first.
   const requestOperation = new AsyncLocalStorage<ObjectWriteOperation | undefined>();
   server.middleware.unshift((context, next) => requestOperation.run(writeOperationOf(context), next));
-  // As strict as S3 (signatures, POST policies), inside the write operation's storage, ahead of the multipart
-  // listing, which is served ahead of s3rver's router, which answers both with 405 (see multipart-listing.ts).
-  const strict = strictS3Middlewares({
-    lookupSecret: (accessKeyId) => (accessKeyId === LOCAL_CREDENTIALS.accessKeyId ? LOCAL_CREDENTIALS.secretAccessKey : undefined),
-    region: LOCAL_REGION,
-  });
+  // As strict as S3 (signatures, POST policies, IAM), inside the write operation's storage, ahead of the
+  // multipart listing, which is served ahead of s3rver's router, which answers both with 405 (see multipart-listing.ts).
+  const strict = strictS3Middlewares({ lookupSecret: options.lookupSecret, region: LOCAL_REGION, access: options.access });
   server.middleware.splice(1, 0, ...strict, multipartListingMiddleware(directory));
   // Ahead of everything: an injected failure answers instead of S3.
   const faults = createS3FaultInjector();

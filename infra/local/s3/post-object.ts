@@ -5,6 +5,7 @@ import busboy from 'busboy';
 import { addCorsHeaders } from './cors-headers.ts';
 import { ContentLengthGuard, checkPostPolicy, contentLengthViolation, decodePostPolicy } from './post-policy.ts';
 import { S3Error, accessDenied, escapeXml as escape } from './s3-error.ts';
+import { authorizeS3Call, s3PrincipalOf, type S3Access } from './s3-authorization.ts';
 import type { S3rverContext, S3rverMiddleware } from './s3rver-context.ts';
 import { verifyPostPolicySignature, type LookupSecret, type VerificationOptions } from './sigv4-verification.ts';
 
@@ -15,12 +16,15 @@ import { verifyPostPolicySignature, type LookupSecret, type VerificationOptions 
  * through a guard that fails it the moment it exceeds the policy's content-length-range. A refused upload is
  * drained and answered with S3's error; with the atomic store (atomic-store.ts) nothing of it becomes visible.
  * The answer and the "Object Created" event are s3rver's own (204, or success_action_status /
- * success_action_redirect; `ObjectCreated:Post`).
+ * success_action_redirect; `ObjectCreated:Post`). With `access`, the signer's role must be allowed s3:PutObject
+ * on the key, decided when the form is posted (IAM evaluates a presigned POST at use, as its signer).
  */
 
 export interface PostObjectOptions extends VerificationOptions {
   lookupSecret: LookupSecret;
   now?: () => Date;
+  /** IAM: the signer's role must be allowed s3:PutObject on the key, at the moment the form is posted. */
+  access?: S3Access;
 }
 
 /** S3 refuses forms whose fields before the file exceed 20 KB. */
@@ -160,6 +164,9 @@ async function storeUpload(context: S3rverContext, bucket: string, form: ParsedF
   const checkedFields = new Map(fields).set('key', key);
   const range = checkPostPolicy(decodePostPolicy(fields.get('policy') ?? ''), { bucket, fields: checkedFields }, now);
   context.state.s3Caller = caller;
+  if (options.access !== undefined) {
+    await authorizeS3Call(options.access, s3PrincipalOf(options.access, caller), 'PutObject', { Bucket: bucket, Key: key });
+  }
 
   const guard = new ContentLengthGuard(range);
   const object = new S3Object(bucket, key, guard, Object.fromEntries(checkedFields));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { accessDeniedMessage, s3AccessDeniedResponse, type AccessDenial } from '../iam/access-denied.ts';
 import { addCorsHeaders } from './cors-headers.ts';
 import type { S3rverContext, S3rverMiddleware } from './s3rver-context.ts';
 
@@ -17,6 +18,13 @@ export class S3Error extends Error {
     readonly details: Readonly<Record<string, string | number>> = {},
   ) {
     super(message);
+  }
+}
+
+/** IAM refused the signer's role: S3's 403, in IAM's wording (iam/access-denied.ts writes it). */
+export class S3AccessDeniedError extends S3Error {
+  constructor(readonly denial: AccessDenial) {
+    super('AccessDenied', 403, accessDeniedMessage(denial, { quoteResource: true }));
   }
 }
 
@@ -43,9 +51,16 @@ export function escapeXml(value: string): string {
  * CORS failure): for the strict middlewares, the fault injector and the multipart listing alike.
  */
 export async function respondWithS3Error(context: S3rverContext, error: S3Error, requestId?: string): Promise<void> {
-  context.status = error.status;
-  context.type = 'application/xml';
-  context.body = s3ErrorXml(error, requestId);
+  if (error instanceof S3AccessDeniedError) {
+    const response = s3AccessDeniedResponse(error.denial, { method: context.method, ...(requestId === undefined ? {} : { requestId }) });
+    context.status = response.statusCode;
+    for (const [name, value] of Object.entries(response.headers)) context.set(name, value);
+    context.body = response.body;
+  } else {
+    context.status = error.status;
+    context.type = 'application/xml';
+    context.body = s3ErrorXml(error, requestId);
+  }
   await addCorsHeaders(context);
 }
 

@@ -1,30 +1,37 @@
-import { timingSafeEqual } from 'node:crypto';
-import { Sha256 } from '@smithy/core/checksum';
-import { ALGORITHM_IDENTIFIER, SignatureV4, UNSIGNED_PAYLOAD, createScope, getCanonicalHeaders } from '@smithy/signature-v4';
+import { UNSIGNED_PAYLOAD } from '@smithy/signature-v4';
+import {
+  ALGORITHM_IDENTIFIER,
+  MAX_CLOCK_SKEW_MS,
+  decodeComponent,
+  expectedSignature,
+  formatLongDate,
+  parseAuthorizationHeader,
+  parseCredential,
+  parseLongDate,
+  parseQuery,
+  sameHex,
+  signWithScope,
+  single,
+  splitOnce,
+  type CredentialScope,
+  type LookupSecret,
+  type Query,
+  type SignatureInput as GenericSignatureInput,
+  type SignedRequest,
+} from '../sigv4.ts';
 import { S3Error, accessDenied } from './s3-error.ts';
 import type { S3rverMiddleware } from './s3rver-context.ts';
 
 /**
  * AWS Signature Version 4 as S3 checks it, for the local S3: every request carries a valid signature in its
  * Authorization header or its query (a presigned URL), or it is refused. The signature is recomputed with the
- * SDK's own signing code (@smithy/signature-v4: canonical query and headers, string to sign, signing key),
- * from the request exactly as it reached the server — raw path and query, the headers the client listed in
- * SignedHeaders — with the secret that `lookupSecret` gives for the access key id.
+ * SDK's own signing code (../sigv4.ts), from the request exactly as it reached the server — raw path and
+ * query, the headers the client listed in SignedHeaders — with the secret that `lookupSecret` gives for the
+ * access key id; S3's own rules (every x-amz-* header signed, x-amz-content-sha256, presigned URL lifetimes)
+ * and S3's errors are this file's.
  */
 
-/** The secret access key of an access key id; undefined for a key the local cloud never issued. */
-export type LookupSecret = (accessKeyId: string) => string | undefined | Promise<string | undefined>;
-
-/** An HTTP request as it reached the server. */
-export interface SignedRequest {
-  method: string;
-  /** The path exactly as sent, still percent-encoded, without the query. */
-  path: string;
-  /** The query string exactly as sent, without the `?`. */
-  rawQuery: string;
-  /** Header names in lower case, as node's IncomingMessage gives them. */
-  headers: Readonly<Record<string, string | string[] | undefined>>;
-}
+export { MAX_CLOCK_SKEW_MS, type LookupSecret, type SignedRequest };
 
 /** Who signed a request, and how. */
 export interface VerifiedCaller {
@@ -40,15 +47,12 @@ export interface VerificationOptions {
   region?: string;
 }
 
-/** S3 refuses header-signed requests dated more than 15 minutes away from its clock. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 /** A presigned URL lives at most a week. */
 const MAX_PRESIGNED_SECONDS = 604_800;
 const SERVICE = 's3';
 const QUERY_AUTH_PARAMETERS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'];
 /** The payload hashes S3 accepts besides a hex SHA-256 (the STREAMING-* ones frame the body in aws-chunked). */
 const PAYLOAD_HASH = /^(?:[0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-UNSIGNED-PAYLOAD-TRAILER|STREAMING-AWS4-HMAC-SHA256-PAYLOAD(?:-TRAILER)?|STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD(?:-TRAILER)?)$/;
-const LONG_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /**
  * Verifies the SigV4 signature of a request at `now`. Returns the caller, undefined for a request that carries
@@ -88,23 +92,11 @@ async function verifyHeaderSignature(
 ): Promise<VerifiedCaller> {
   const malformed = (reason: string, details: Record<string, string> = {}) =>
     new S3Error('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; ${reason}`, details);
-  const [algorithm = '', ...rest] = authorization.split(' ');
+  const { algorithm, credential, signedHeaders: signedHeaderList, signature } = parseAuthorizationHeader(authorization);
   if (algorithm === 'AWS') throw signatureVersion2NotSupported();
   if (algorithm !== ALGORITHM_IDENTIFIER) {
     throw new S3Error('InvalidArgument', 400, 'Unsupported Authorization Type', { ArgumentName: 'Authorization', ArgumentValue: authorization });
   }
-  const components = new Map(
-    rest
-      .join('')
-      .split(',')
-      .map((component) => {
-        const [name = '', ...value] = component.trim().split('=');
-        return [name, value.join('=')] as const;
-      }),
-  );
-  const credential = components.get('Credential');
-  const signedHeaderList = components.get('SignedHeaders');
-  const signature = components.get('Signature');
   if (credential === undefined || signedHeaderList === undefined || signature === undefined) {
     throw malformed('the authorization header requires three components: Credential, SignedHeaders, and Signature.');
   }
@@ -247,8 +239,7 @@ export async function verifyPostPolicySignature(
     });
   }
   const secret = await secretOf(scope.accessKeyId, lookupSecret);
-  const signer = signerFor(scope, secret);
-  const expected = await signer.sign(policy, { signingDate: dateOfScope(scope.date), signingRegion: scope.region, signingService: SERVICE });
+  const expected = await signWithScope(scope, secret, policy);
   const provided = fields.get('x-amz-signature') ?? '';
   if (!sameHex(expected, provided)) {
     throw signatureDoesNotMatch({ AWSAccessKeyId: scope.accessKeyId, StringToSign: policy, SignatureProvided: provided });
@@ -289,48 +280,13 @@ export function signatureVerification(options: SignatureVerificationOptions): S3
   };
 }
 
-interface CredentialScope {
-  accessKeyId: string;
-  date: string;
-  region: string;
-  service: string;
-}
-
-interface SignatureInput {
-  scope: CredentialScope;
-  secret: string;
-  longDate: string;
-  signedHeaders: string[];
-  payloadHash: string;
+interface SignatureInput extends GenericSignatureInput {
+  /** The signature the client sent. */
   signature: string;
 }
 
-/** SignatureV4 with its canonical request and string to sign reachable: what the SDK signed is what is checked. */
-class RequestSignatureCalculator extends SignatureV4 {
-  async calculate(request: SignableRequest, payloadHash: string, longDate: string, scope: CredentialScope) {
-    const signable = new Set(Object.keys(request.headers));
-    const canonicalRequest = this.createCanonicalRequest(request, getCanonicalHeaders(request, undefined, signable), payloadHash);
-    const stringToSign = await this.createStringToSign(
-      longDate,
-      createScope(scope.date, scope.region, scope.service),
-      canonicalRequest,
-      ALGORITHM_IDENTIFIER,
-    );
-    const signature = await this.sign(stringToSign, { signingDate: dateOfScope(scope.date), signingRegion: scope.region, signingService: scope.service });
-    return { canonicalRequest, stringToSign, signature };
-  }
-}
-
-type SignableRequest = Parameters<SignatureV4['presign']>[0];
-
 async function compareSignatures(request: SignedRequest, query: Query, input: SignatureInput): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const name of input.signedHeaders) {
-    const value = request.headers[name];
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const signable: SignableRequest = { method: request.method, protocol: 'http:', hostname: '', path: request.path, query, headers };
-  const calculated = await signerFor(input.scope, input.secret).calculate(signable, input.payloadHash, input.longDate, input.scope);
+  const calculated = await expectedSignature(request, query, input);
   if (!sameHex(calculated.signature, input.signature)) {
     throw signatureDoesNotMatch({
       AWSAccessKeyId: input.scope.accessKeyId,
@@ -339,17 +295,6 @@ async function compareSignatures(request: SignedRequest, query: Query, input: Si
       CanonicalRequest: calculated.canonicalRequest,
     });
   }
-}
-
-function signerFor(scope: CredentialScope, secret: string): RequestSignatureCalculator {
-  return new RequestSignatureCalculator({
-    service: scope.service,
-    region: scope.region,
-    credentials: { accessKeyId: scope.accessKeyId, secretAccessKey: secret },
-    sha256: Sha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
 }
 
 /** S3 wants every x-amz-* header signed (and the host). */
@@ -387,38 +332,9 @@ function signatureVersion2NotSupported(): S3Error {
   return new S3Error('InvalidRequest', 400, 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
 }
 
-function parseCredential(credential: string): CredentialScope | undefined {
-  const parts = credential.split('/');
-  if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1] ?? '')) return undefined;
-  const [accessKeyId = '', date = '', region = '', service = ''] = parts;
-  return accessKeyId === '' || region === '' ? undefined : { accessKeyId, date, region, service };
-}
-
-function parseLongDate(value: string): Date | undefined {
-  const match = LONG_DATE.exec(value);
-  if (match === null) return undefined;
-  const [, year, month, day, hours, minutes, seconds] = match.map(Number) as number[];
-  const date = new Date(Date.UTC(year!, month! - 1, day!, hours!, minutes!, seconds!));
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function formatLongDate(date: Date): string {
-  return isoSeconds(date).replace(/[-:]/g, '');
-}
-
 /** ISO 8601 without milliseconds, as S3 writes times in its errors. */
 function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function dateOfScope(yyyymmdd: string): Date {
-  return new Date(`${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}T00:00:00Z`);
-}
-
-function sameHex(expected: string, provided: string): boolean {
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(provided, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function sessionTokenOf(token: string | undefined): { sessionToken?: string } {
@@ -445,37 +361,4 @@ function queryAuthParameters(query: Query, parameterError: (message: string) => 
 
 function isQueryAuthParameter(name: string): boolean {
   return QUERY_AUTH_PARAMETERS.includes(name) || name === 'X-Amz-Security-Token';
-}
-
-type Query = Record<string, string | string[]>;
-
-/** The query as the client sent it, decoded once; the signer encodes it again the canonical way. */
-function parseQuery(rawQuery: string): Query {
-  const query: Query = Object.create(null) as Query;
-  for (const parameter of rawQuery.split('&')) {
-    if (parameter === '') continue;
-    const [rawName = '', rawValue = ''] = splitOnce(parameter, '=');
-    const name = decodeComponent(rawName);
-    const value = decodeComponent(rawValue);
-    const existing = query[name];
-    query[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
-  }
-  return query;
-}
-
-function decodeComponent(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-function splitOnce(value: string, separator: string): [string, string?] {
-  const index = value.indexOf(separator);
-  return index < 0 ? [value] : [value.slice(0, index), value.slice(index + 1)];
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudLog } from '../cloud-log.ts';
-import { readJsonBody, type JsonValue } from '../json.ts';
+import { jsonAccessDeniedResponse } from '../iam/access-denied.ts';
+import type { AuthorizationRequest } from '../iam/authorizer.ts';
+import { AwsJsonError } from '../iam/json-request-signature.ts';
+import type { JsonEndpointAccess } from '../iam/local-access.ts';
+import { requiredActionsForExecution, requiredActionsForTaskResponse } from '../iam/required-actions.ts';
+import { readBody, type JsonValue } from '../json.ts';
+import { signedRequestOf } from '../sigv4.ts';
 
 /**
  * The part of the Step Functions API vidp's code calls, in the AWS JSON 1.0 protocol the SDK's SFNClient
@@ -10,6 +16,10 @@ import { readJsonBody, type JsonValue } from '../json.ts';
  * StopExecution from the API (deleting a video that is being processed), DescribeExecution from the reconciler
  * (is a `processing` video's execution still running?). All use the stock client with
  * AWS_ENDPOINT_URL_SFN pointing here, exactly as they call Step Functions on AWS.
+ *
+ * With `access`, as strict as Step Functions: every request is SigV4-signed for `states` and authorized for
+ * its signer's role — SendTask* on the state machine the token belongs to, StopExecution and
+ * DescribeExecution on the execution — before it is served; a refusal is 400 AccessDeniedException.
  */
 export interface StepFunctionsEndpoint {
   endpoint: string;
@@ -68,13 +78,34 @@ class SfnApiError extends Error {
 }
 
 export async function startStepFunctionsEndpoint(
-  options: { logger?: CloudLog; stopExecution?: StopExecution; describeExecution?: DescribeExecution } = {},
+  options: {
+    logger?: CloudLog;
+    stopExecution?: StopExecution;
+    describeExecution?: DescribeExecution;
+    /** Signatures and IAM, as Step Functions checks them. */
+    access?: JsonEndpointAccess;
+    /** The state machine whose executions issue the tokens this endpoint answers: what SendTask* is authorized on. */
+    stateMachineArn?: string;
+  } = {},
 ): Promise<StepFunctionsEndpoint> {
   const waiters = new Map<string, Waiter>();
   const forgetTask = (token: string) => {
     const waiter = waiters.get(token);
     waiters.delete(token);
     waiter?.reject(new TaskFailure('States.Aborted', 'The execution was stopped'));
+  };
+
+  /** What IAM checks for each operation, from its request. */
+  const taskResponse = (operation: 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat') => () =>
+    options.stateMachineArn === undefined ? [] : requiredActionsForTaskResponse(operation, options.stateMachineArn);
+  const execution = (operation: 'StopExecution' | 'DescribeExecution') => (body: Record<string, unknown>) =>
+    requiredActionsForExecution(operation, requireString(body, 'executionArn'));
+  const requiredActions: Record<string, (body: Record<string, unknown>) => AuthorizationRequest[]> = {
+    SendTaskSuccess: taskResponse('SendTaskSuccess'),
+    SendTaskFailure: taskResponse('SendTaskFailure'),
+    SendTaskHeartbeat: taskResponse('SendTaskHeartbeat'),
+    StopExecution: execution('StopExecution'),
+    DescribeExecution: execution('DescribeExecution'),
   };
 
   const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
@@ -134,18 +165,32 @@ export async function startStepFunctionsEndpoint(
     const requestId = randomUUID();
     try {
       const target = request.headers['x-amz-target'];
-      const operation =
-        request.method === 'POST' && typeof target === 'string' && target.startsWith(TARGET_PREFIX)
-          ? operations[target.slice(TARGET_PREFIX.length)]
-          : undefined;
+      const name = request.method === 'POST' && typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+      const operation = operations[name];
+      let raw: Buffer;
+      try {
+        raw = await readBody(request, MAX_REQUEST_BYTES);
+      } catch (error) {
+        throw new SfnApiError('SerializationException', (error as Error).message);
+      }
+      const principal = options.access === undefined ? undefined : await authenticated(options.access, request, raw);
       if (operation === undefined) throw new SfnApiError('UnknownOperationException', `Unsupported operation ${String(target)}`);
       let body: unknown;
       try {
-        body = await readJsonBody(request, MAX_REQUEST_BYTES);
+        body = JSON.parse(raw.toString('utf8'));
       } catch (error) {
         throw new SfnApiError('SerializationException', (error as Error).message);
       }
       if (typeof body !== 'object' || body === null) throw new SfnApiError('SerializationException', 'Body must be a JSON object');
+      if (principal !== undefined) {
+        const result = await options.access!.authorize(principal, requiredActions[name]!(body as Record<string, unknown>));
+        if (!result.allowed) {
+          const denied = jsonAccessDeniedResponse(result.denial, 'states', { requestId });
+          options.logger?.(`[task-token] AccessDeniedException: ${name} by ${result.denial.principalArn} (${result.denial.action})`);
+          response.writeHead(denied.statusCode, denied.headers).end(denied.body);
+          return;
+        }
+      }
       const result = operation(body as Record<string, unknown>);
       reply(response, requestId, 200, result ?? {});
     } catch (error) {
@@ -183,6 +228,16 @@ export async function startStepFunctionsEndpoint(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The signer of a request, or the SfnApiError Step Functions answers an unsigned or badly signed one with. */
+async function authenticated(access: JsonEndpointAccess, request: IncomingMessage, body: Buffer) {
+  try {
+    return await access.authenticateJson(signedRequestOf(request), body, 'states');
+  } catch (error) {
+    if (error instanceof AwsJsonError) throw new SfnApiError(error.type, error.message);
+    throw error;
+  }
 }
 
 function taskDoesNotExist(): SfnApiError {

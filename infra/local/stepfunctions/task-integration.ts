@@ -10,6 +10,8 @@ export interface TaskInvocation {
   /** The Task state being run, as the definition declares it. */
   task: AslTaskState;
   execution: { name: string; taskToken: string };
+  /** ecs:runTask: the id of the task it starts, minted before IAM decided on it (ecs:TagResource is on the task's ARN). */
+  ecsTaskId?: string;
 }
 
 export type TaskIntegration = (parameters: JsonValue, invocation: TaskInvocation) => Promise<JsonValue>;
