@@ -133,11 +133,21 @@ async function runDemo(gatewayUrl: string): Promise<number> {
   return 0;
 }
 
+/**
+ * The execution once it has ended: the record says saved at RecordResult, and the states after it (the
+ * temp cleanup, the VideoSaved event) are still running for a moment.
+ */
 async function fetchExecution(gatewayUrl: string, executionArn: string | undefined): Promise<ExecutionRecord | undefined> {
   const name = executionArn?.split(':').pop();
   if (!name) return undefined;
-  const response = await fetch(`${gatewayUrl}/_local/executions/${encodeURIComponent(name)}`);
-  return response.ok ? ((await response.json()) as ExecutionRecord) : undefined;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const response = await fetch(`${gatewayUrl}/_local/executions/${encodeURIComponent(name)}`);
+    if (!response.ok) return undefined;
+    const execution = (await response.json()) as ExecutionRecord;
+    if (execution.status !== 'RUNNING' || Date.now() > deadline) return execution;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The execution's states in order with how long each took: the local view of the console's graph. */
