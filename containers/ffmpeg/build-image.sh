@@ -45,7 +45,8 @@ if ! docker info >/dev/null 2>&1; then
   fi
   if ! docker info >/dev/null 2>&1; then
     say "starting dockerd (log: /var/log/vidp-dockerd.log)"
-    as_root sh -c 'nohup dockerd >/var/log/vidp-dockerd.log 2>&1 &'
+    # Niced, as every heavy build here: the build's RUN steps (ffmpeg's compile) run under the engine.
+    as_root sh -c 'nohup nice -n 19 dockerd >/var/log/vidp-dockerd.log 2>&1 &'
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
     docker info >/dev/null 2>&1 || { echo "dockerd did not start:" >&2; as_root tail -n 20 /var/log/vidp-dockerd.log >&2; exit 1; }
   fi
