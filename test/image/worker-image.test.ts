@@ -1,10 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildTranscodeArgs } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { changedShareInBottom, grayFrame, summarizeMedia } from '../../infra/dev-kit/media-inspect.ts';
-import { writeSrt } from '../../infra/dev-kit/sample-media.ts';
+import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 import { DEFAULT_WORKER_IMAGE } from '../../infra/local/cloud.ts';
 import { finalStatus, sampleClip, startHarness, submitVideo, type Harness } from '../support/workflow-harness.ts';
 
@@ -55,6 +57,49 @@ describe('the worker image', () => {
     );
     expect(stderr).not.toMatch(/No writable cache directories/);
     expect(Number(stdout.trim())).toBeGreaterThan(0);
+  });
+});
+
+describe("the image's ffmpeg against Debian's on the host", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vidp-image-'));
+    // The container's user writes its output here.
+    await chmod(dir, 0o777);
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("encodes the worker's command on a test clip to the same picture and sound", async () => {
+    await makeSampleClip(join(dir, 'source.mp4'), { seconds: 3, width: 1280, height: 720 });
+    await writeSrt(join(dir, 'subtitles.srt'), [{ startSeconds: 0.5, endSeconds: 2.5, text: 'Ça va? Grüße' }]);
+    const argsIn = (root: string, output: string) =>
+      buildTranscodeArgs({
+        inputPath: join(root, 'source.mp4'),
+        outputPath: join(root, output),
+        subtitlesPath: join(root, 'subtitles.srt'),
+        fontsDir: '/usr/share/fonts/truetype/dejavu',
+        fontName: 'DejaVu Sans',
+        width: 640,
+        height: 360,
+        crf: 23,
+        preset: 'veryfast',
+        hasAudio: true,
+      });
+
+    await run('ffmpeg', argsIn(dir, 'host.mp4'), { maxBuffer: 64 * 1024 * 1024 });
+    await run('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/work`, '--entrypoint', 'ffmpeg', IMAGE, ...argsIn('/work', 'image.mp4')], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+
+    const [host, image] = await Promise.all([summarizeMedia(join(dir, 'host.mp4')), summarizeMedia(join(dir, 'image.mp4'))]);
+    expect(image.video).toEqual(host.video);
+    expect(image.audio).toEqual(host.audio);
+    expect(Math.abs(image.durationSeconds - host.durationSeconds)).toBeLessThan(0.05);
+    const { stderr } = await run('ffmpeg', ['-hide_banner', '-i', join(dir, 'host.mp4'), '-i', join(dir, 'image.mp4'), '-lavfi', 'psnr', '-f', 'null', '-']);
+    const average = /PSNR .*average:(\S+)/.exec(stderr)?.[1];
+    expect(average === 'inf' || Number(average) >= 45).toBe(true);
   });
 });
 
