@@ -103,19 +103,26 @@ describe("the image's ffmpeg against Debian's on the host", () => {
   });
 });
 
-describe('the pipeline with its tasks as containers of the image', () => {
-  let harness: Harness;
+/** A local cloud for the describe block that runs its ECS tasks as containers of the image; its log is kept. */
+function dockerCloud(workerEnv: Record<string, string>): { harness: () => Harness; cloudLog: string[] } {
+  let harness: Harness | undefined;
   const cloudLog: string[] = [];
-
   beforeAll(async () => {
-    // Heartbeats every second: a stopped execution is noticed within a second.
-    harness = await startHarness({ ecsLaunch: 'docker', workerImage: IMAGE, workerEnv: { HEARTBEAT_INTERVAL_SECONDS: '1' }, log: (line) => cloudLog.push(line) });
+    harness = await startHarness({ ecsLaunch: 'docker', workerImage: IMAGE, workerEnv, log: (line) => cloudLog.push(line) });
   });
   afterAll(async () => {
     await harness?.stop();
   });
+  return { harness: () => harness!, cloudLog };
+}
+
+describe('the pipeline with its tasks as containers of the image', () => {
+  // Heartbeats every second: a stopped execution is noticed within a second.
+  const cloud = dockerCloud({ HEARTBEAT_INTERVAL_SECONDS: '1' });
+  const { cloudLog } = cloud;
 
   it('saves a video with its subtitles burned in', async () => {
+    const harness = cloud.harness();
     const source = await sampleClip(harness, 'clip.mp4', { seconds: 3, width: 640, height: 360 });
     const subtitles = join(harness.workDir, 'subtitles.srt');
     await writeSrt(subtitles, [{ startSeconds: 0.5, endSeconds: 2.5, text: 'Ça va? Grüße' }]);
@@ -145,6 +152,7 @@ describe('the pipeline with its tasks as containers of the image', () => {
   });
 
   it('stops a task with SIGTERM to PID 1: ffmpeg ends at once and the stopped task reports nothing', async () => {
+    const harness = cloud.harness();
     const source = await sampleClip(harness, 'long.mp4', { seconds: 9, width: 1920, height: 1080 });
     const subtitles = join(harness.workDir, 'long.srt');
     await writeSrt(subtitles, [{ startSeconds: 0.2, endSeconds: 8, text: 'Olá' }]);
@@ -173,17 +181,11 @@ describe('the pipeline with its tasks as containers of the image', () => {
 });
 
 describe('a container whose fonts directory holds no font', () => {
-  let harness: Harness;
-  const cloudLog: string[] = [];
-
-  beforeAll(async () => {
-    harness = await startHarness({ ecsLaunch: 'docker', workerImage: IMAGE, workerEnv: { FONTS_DIR: '/usr/share/fonts/none' }, log: (line) => cloudLog.push(line) });
-  });
-  afterAll(async () => {
-    await harness?.stop();
-  });
+  const cloud = dockerCloud({ FONTS_DIR: '/usr/share/fonts/none' });
+  const { cloudLog } = cloud;
 
   it('refuses the job at start, before encoding anything', async () => {
+    const harness = cloud.harness();
     const source = await sampleClip(harness, 'clip.mp4');
     const subtitles = join(harness.workDir, 'subtitles.srt');
     await writeSrt(subtitles, [{ startSeconds: 0.2, endSeconds: 1.5, text: 'Olá' }]);
