@@ -183,6 +183,7 @@ class TaskAwaitingReport {
   #settle!: (result: { output: JsonValue } | { error: Error }) => void;
   #settled = false;
   #stopWorker: (() => void) | undefined;
+  #startedAt: number | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #timeoutTimer: NodeJS.Timeout | undefined;
   readonly #pending: PendingTask;
@@ -195,7 +196,12 @@ class TaskAwaitingReport {
       this.#settle = (result) => ('output' in result ? resolve(result.output) : reject(result.error));
     });
     this.#heartbeatSeconds = invocation.task.heartbeatSeconds;
-    this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, { onHeartbeat: () => this.#restartHeartbeatTimer() });
+    this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, {
+      onHeartbeat: () => {
+        this.#logFirstHeartbeat();
+        this.#restartHeartbeatTimer();
+      },
+    });
     this.#pending.result.then(
       (output) => this.#finish({ output }),
       (error: Error) => this.#finish({ error }),
@@ -234,6 +240,7 @@ class TaskAwaitingReport {
   /** A worker that ends without reporting fails the task (on AWS only the heartbeat timeout would tell). */
   watch(child: ChildProcess, stop: () => void): void {
     this.#stopWorker = stop;
+    this.#startedAt = performance.now();
     child.once('error', (error) => {
       this.#finish({ error: taskError('States.HeartbeatTimeout', `The worker could not start: ${error.message}`) });
     });
@@ -244,6 +251,13 @@ class TaskAwaitingReport {
         error: taskError('States.HeartbeatTimeout', `The worker exited with code ${code ?? signal} without reporting`),
       });
     });
+  }
+
+  /** How long the worker took from its process or container's start to its first heartbeat (bench reads it). */
+  #logFirstHeartbeat(): void {
+    if (this.#startedAt === undefined) return;
+    this.#log(`first heartbeat ${Math.round(performance.now() - this.#startedAt)} ms after start`);
+    this.#startedAt = undefined;
   }
 
   #restartHeartbeatTimer(): void {
