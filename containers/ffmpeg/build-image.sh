@@ -25,7 +25,8 @@ mkdir -p "$WORK"
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 say() { echo "--- image: $*"; }
 # Debian's client matches Debian's engine; another client on PATH (a newer one) may speak a newer API.
-DOCKER=docker
+# A path, never the bare name: the function below is called `docker` too.
+DOCKER="$(command -v docker || echo /usr/bin/docker)"
 [ -x /usr/bin/docker ] && DOCKER=/usr/bin/docker
 docker() { as_root "$DOCKER" "$@"; }
 
