@@ -1,10 +1,11 @@
 /**
  * Worker image figures (`npm run bench -- image`; needs `npm run image` and a Docker engine):
  * - its size as a registry stores it (`docker save | gzip`, the layers compressed) and unpacked;
- * - the worker's start: from `docker run` (the container is created and started) or the child process's
- *   spawn until the worker's first log line. The worker is given no job, so that line comes as soon as the
- *   bundle is loaded and the configuration parsed: the part of a task's start its image decides, before the
- *   first heartbeat (which also waits on the network). Medians of BENCH_ROUNDS (5) alternating rounds.
+ * - the worker's start in the local pipeline: from `docker run` (the container is created and started) or
+ *   the child process's spawn until the task's first heartbeat reaches the local Step Functions (the runner
+ *   logs it), for a small clip through the whole pipeline, BENCH_ROUNDS (5) videos per launch, medians;
+ * - the same without the pipeline: spawn until the worker's first log line, the worker given no job (bundle
+ *   loaded, configuration parsed), alternating rounds.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +15,9 @@ import { promisify } from 'node:util';
 import { bundleWorker } from '../../containers/ffmpeg/build.ts';
 import { DEFAULT_WORKER_IMAGE } from '../../infra/local/cloud.ts';
 import { REPO_ROOT } from '../../infra/shared/repository.ts';
+import type { LocalEcsLaunch } from '../../infra/local/ecs/task-runner.ts';
+import { writeSrt } from '../../infra/dev-kit/sample-media.ts';
+import { finalStatus, sampleClip, startHarness, submitVideo } from '../support/workflow-harness.ts';
 
 const run = promisify(execFile);
 const IMAGE = process.env.LOCAL_ECS_IMAGE ?? DEFAULT_WORKER_IMAGE;
@@ -52,6 +56,27 @@ function untilFirstLine(command: string, args: string[], env: NodeJS.ProcessEnv)
   });
 }
 
+/** RunTask's start of the worker → its first heartbeat, for each of `ROUNDS` videos through the local pipeline. */
+async function firstHeartbeatMs(launch: LocalEcsLaunch): Promise<number[]> {
+  const lines: string[] = [];
+  const harness = await startHarness({ ecsLaunch: launch, workerImage: IMAGE, fargateStartSeconds: 0, log: (line) => lines.push(line) });
+  try {
+    const source = await sampleClip(harness, 'clip.mp4');
+    const subtitles = join(harness.workDir, 'subtitles.srt');
+    await writeSrt(subtitles, [{ startSeconds: 0.2, endSeconds: 1.5, text: 'Olá' }]);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const saved = await finalStatus(harness, await submitVideo(harness, { source, subtitles }), 120_000);
+      if (saved.status !== 'saved') throw new Error(`the ${launch} run ended ${saved.status}`);
+    }
+  } finally {
+    await harness.stop();
+  }
+  return lines.flatMap((line) => {
+    const ms = /first heartbeat (\d+) ms after start/.exec(line)?.[1];
+    return ms === undefined ? [] : [Number(ms)];
+  });
+}
+
 export async function runImageBench(say: (line?: string) => void): Promise<void> {
   const { stdout } = await run('docker', ['image', 'inspect', '-f', '{{.Size}}', IMAGE]);
   say(`image ${IMAGE}: ${mb(await compressedImageBytes(IMAGE))} compressed (docker save | gzip), ${mb(Number(stdout.trim()))} unpacked`);
@@ -67,8 +92,13 @@ export async function runImageBench(say: (line?: string) => void): Promise<void>
       processMs.push(await untilFirstLine(process.execPath, [bundle], env));
       containerMs.push(await untilFirstLine('docker', ['run', '--rm', '--network', 'none', IMAGE], env));
     }
-    say(`worker start → first log line: child process ${median(processMs).toFixed(0)} ms, container ${median(containerMs).toFixed(0)} ms (medians of ${ROUNDS})`);
+    say(`worker start → first log line (no job): child process ${median(processMs).toFixed(0)} ms, container ${median(containerMs).toFixed(0)} ms (medians of ${ROUNDS})`);
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
+  const [processHeartbeat, containerHeartbeat] = [await firstHeartbeatMs('process'), await firstHeartbeatMs('docker')];
+  say(
+    `worker start → first heartbeat, in the local pipeline: child process ${median(processHeartbeat).toFixed(0)} ms, ` +
+      `container ${median(containerHeartbeat).toFixed(0)} ms (medians of ${containerHeartbeat.length})`,
+  );
 }
