@@ -117,7 +117,7 @@ export function createLocalEcsRunner(options: {
         ];
         // `-e NAME` takes each value from the client's environment: no value appears on a command line.
         spawnEnvironment = { ...Object.fromEntries(DOCKER_CLIENT_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]]))), ...environment };
-        stop = () => stopContainer(options.dockerCommand ?? 'docker', containerName, spawnEnvironment);
+        stop = (child) => stopContainer(options.dockerCommand ?? 'docker', containerName, spawnEnvironment, child);
       } else {
         command = override.Command ?? (await taskDefinition.command());
       }
@@ -328,10 +328,19 @@ export function dockerRunArguments(spec: {
   ];
 }
 
-/** ECS StopTask on a container: SIGTERM to its PID 1, SIGKILL after the stop timeout (docker stop does both). */
-function stopContainer(docker: string, containerName: string, environment: Record<string, string>): void {
+/**
+ * ECS StopTask on a container: SIGTERM to its PID 1, SIGKILL after the stop timeout (docker stop does both).
+ * A stop that comes before `docker run` has created the container finds none: it tries again while the
+ * client runs, for a few seconds.
+ */
+function stopContainer(docker: string, containerName: string, environment: Record<string, string>, client: ChildProcess, triesLeft = 10): void {
+  if (client.exitCode !== null || client.signalCode !== null) return;
   const stopper = spawn(docker, ['stop', '--time', String(DOCKER_STOP_TIMEOUT_SECONDS), containerName], { env: environment, stdio: 'ignore' });
   stopper.on('error', () => undefined);
+  stopper.once('close', (code) => {
+    if (code === 0 || triesLeft <= 1) return;
+    setTimeout(() => stopContainer(docker, containerName, environment, client, triesLeft - 1), 500).unref();
+  });
 }
 
 /** SIGTERM, as ECS StopTask sends, then SIGKILL if the process does not exit in time. */
