@@ -15,7 +15,7 @@ import { createConsoleLog, type CloudLog } from './cloud-log.ts';
 import { accessDeniedMessage } from './iam/access-denied.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { startEcsEndpoint } from './ecs/ecs-endpoint.ts';
-import { createLocalEcsRunner } from './ecs/task-runner.ts';
+import { createLocalEcsRunner, type LocalEcsLaunch } from './ecs/task-runner.ts';
 import { bundleWorker } from './ecs/worker-bundle.ts';
 import { LocalEventBus } from './events/event-bus.ts';
 import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
@@ -73,6 +73,24 @@ export interface LocalCloudOptions {
    * synthesized with a grant taken away (synthesizeLocalIamModel) to see the path that needed it refused.
    */
   iam?: LocalIamModel;
+  /**
+   * How ECS tasks run: `process` (a child process of this one) or `docker` (a container of the worker image,
+   * `npm run image`). Default: env LOCAL_ECS, else `process`.
+   */
+  ecsLaunch?: LocalEcsLaunch;
+  /** The worker image the docker launch runs. Default: env LOCAL_ECS_IMAGE, else vidp-ffmpeg-worker:local. */
+  workerImage?: string;
+}
+
+/** The deploy's default task size (infra/aws/deploy-config.ts): 2 vCPU, 4 GiB. */
+const LOCAL_TRANSCODE_CPU = 2048;
+const LOCAL_TRANSCODE_MEMORY_MIB = 4096;
+export const DEFAULT_WORKER_IMAGE = 'vidp-ffmpeg-worker:local';
+
+function ecsLaunchOf(value: string | undefined): LocalEcsLaunch {
+  if (value === undefined || value === '' || value === 'process') return 'process';
+  if (value === 'docker') return 'docker';
+  throw new Error(`LOCAL_ECS must be "process" or "docker", not "${value}"`);
 }
 
 export interface LocalCloud {
@@ -171,7 +189,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const ecsEndpoint = await startEcsEndpoint({ access });
     cleanups.push(ecsEndpoint.stop);
-    const workerCommand = await prepareWorker(logger, cleanups);
+    const ecsLaunch = options.ecsLaunch ?? ecsLaunchOf(process.env.LOCAL_ECS);
+    const workerImage = options.workerImage ?? process.env.LOCAL_ECS_IMAGE ?? DEFAULT_WORKER_IMAGE;
+    // The docker launch runs the image's own bundle; the process launch bundles the same source here.
+    const workerCommand = ecsLaunch === 'docker' ? async () => [] : await prepareWorker(logger, cleanups);
+    if (ecsLaunch === 'docker') logger(`[cloud] ECS tasks run as containers of ${workerImage}`);
     const ecs = createLocalEcsRunner({
       taskDefinitions: {
         [TRANSCODE_TASK_DEFINITION_ARN]: {
@@ -189,6 +211,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           logLabel: (environment) => environment.VIDEO_ID ?? 'task',
           // The task role, as a session named after the task (what ECS's credentials endpoint hands the SDK).
           taskEnvironment: ({ taskId }) => credentialsEnvironment(access.roleCredentials('ecsTask', taskId)),
+          cpu: LOCAL_TRANSCODE_CPU,
+          memoryMiB: LOCAL_TRANSCODE_MEMORY_MIB,
+          image: workerImage,
         },
       },
       stepFunctions,
@@ -196,6 +221,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       fargateStartMs: 1000 * (options.fargateStartSeconds ?? Number(process.env.FARGATE_START_SECONDS ?? 0)),
       ecsEndpoint,
       clusterArn: LOCAL_CLUSTER_ARN,
+      launch: ecsLaunch,
     });
     cleanups.push(ecs.stopAll);
 

@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: every performance figure the issues ask for, measured and printed in one run.
- * `npm run bench -- api` or `npm run bench -- pipeline` runs one part. One local cloud serves both: the
+ * `npm run bench -- api`, `-- pipeline` or `-- image` runs one part (image: only when asked, or when the
+ * worker image exists: it needs `npm run image` and a Docker engine). One local cloud serves them all: the
  * functions it hosts in their sandboxes are cold-started once and measured warm.
  */
 import '../../infra/local/polyfills.ts';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { runApiBench } from './api.ts';
+import { imageExists, runImageBench } from './image.ts';
 import { runPipelineBench } from './pipeline.ts';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const parts = { pipeline: runPipelineBench, api: runApiBench } as const;
+const parts = { pipeline: runPipelineBench, api: runApiBench, image: runImageBench } as const;
 const wanted = process.argv.slice(2).filter((name): name is keyof typeof parts => name in parts);
 
 async function main(): Promise<void> {
@@ -19,6 +21,10 @@ async function main(): Promise<void> {
   const cloud = await startLocalCloud({ port: 0, logger: () => {} });
   try {
     for (const name of wanted.length > 0 ? wanted : (Object.keys(parts) as (keyof typeof parts)[])) {
+      if (name === 'image' && wanted.length === 0 && !imageExists()) {
+        say('\n== image: skipped (no worker image: `npm run image`)');
+        continue;
+      }
       say(`\n== ${name}`);
       await parts[name](say, cloud);
     }

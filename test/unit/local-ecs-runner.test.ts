@@ -119,6 +119,12 @@ describe('local ECS runner', () => {
     await expect.poll(() => log).toContain('[worker heartbeat-forever] exited with SIGTERM');
   });
 
+  it("logs how long after the worker's start its first heartbeat came, once per task", () => {
+    const firstBeats = log.filter((line) => line.startsWith('[worker heartbeat-forever] first heartbeat'));
+    expect(firstBeats).toHaveLength(1);
+    expect(firstBeats[0]).toMatch(/^\[worker heartbeat-forever\] first heartbeat \d+ ms after start$/);
+  });
+
   it('refuses an unknown task definition as ECS does', async () => {
     await expect(
       runner.runTaskAndWaitForTaskToken(

@@ -18,7 +18,19 @@ export interface LocalTaskDefinition {
   logLabel?: (environment: Record<string, string>) => string;
   /** What ECS adds for this one task: its task role's credentials, as a session named after the task id. */
   taskEnvironment?: (task: { taskArn: string; taskId: string }) => Record<string, string>;
+  /** The task size (CPU units, 1024 = 1 vCPU, and MiB): Fargate enforces it, and so does the docker launch. */
+  cpu?: number;
+  memoryMiB?: number;
+  /** The docker launch: the worker image (its ENTRYPOINT is the command; ContainerOverrides' Command is its CMD). */
+  image?: string;
 }
+
+/**
+ * How a task's container runs: `process`, a child process of the host (the default), or `docker`, a container
+ * of the worker image with the task's environment only, its CPU and memory limits, on the host's network (the
+ * local endpoints listen on 127.0.0.1), stopped with `docker stop` as ECS stops a task.
+ */
+export type LocalEcsLaunch = 'process' | 'docker';
 
 export interface LocalEcsRunner {
   /** The `arn:aws:states:::ecs:runTask.waitForTaskToken` integration. */
@@ -30,6 +42,10 @@ export interface LocalEcsRunner {
 /** The host variables a process needs to run at all; the container image provides their equivalent on Fargate. */
 const HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'];
 const KILL_GRACE_MS = 5_000;
+/** ECS's default stopTimeout for Fargate: SIGTERM, then SIGKILL 30 s later. */
+const DOCKER_STOP_TIMEOUT_SECONDS = 30;
+/** What the docker client itself needs from the host (never passed into the container). */
+const DOCKER_CLIENT_VARIABLES = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'];
 
 interface ContainerOverride {
   Name?: string;
@@ -58,8 +74,13 @@ export function createLocalEcsRunner(options: {
   ecsEndpoint?: EcsEndpoint;
   /** The cluster RunTask runs in (the ASL's Cluster parameter names it on AWS). */
   clusterArn?: string;
+  /** Default `process`. */
+  launch?: LocalEcsLaunch;
+  /** The docker client to run (default `docker`). */
+  dockerCommand?: string;
 }): LocalEcsRunner {
-  const running = new Set<ChildProcess>();
+  const running = new Map<ChildProcess, () => void>();
+  const launch = options.launch ?? 'process';
 
   async function runTaskAndWaitForTaskToken(parameters: JsonValue, invocation: TaskInvocation): Promise<JsonValue> {
     const request = parametersObject(parameters, invocation.task.name);
@@ -72,8 +93,9 @@ export function createLocalEcsRunner(options: {
     // ECS task ids are 32 hex digits; the ARN carries the cluster's name.
     const taskId = invocation.ecsTaskId ?? randomBytes(16).toString('hex');
     const taskArn = `${clusterArn.replace(':cluster/', ':task/')}/${taskId}`;
-    const environment = {
-      ...hostEnvironment(),
+    // A container gets what the image and the platform give it on Fargate, nothing of the host's.
+    const environment: Record<string, string> = {
+      ...(launch === 'docker' ? {} : hostEnvironment()),
       ...(options.ecsEndpoint === undefined ? {} : { ECS_CONTAINER_METADATA_URI_V4: options.ecsEndpoint.metadataUriFor(taskArn) }),
       ...taskDefinition.environment,
       ...taskDefinition.taskEnvironment?.({ taskArn, taskId }),
@@ -86,8 +108,22 @@ export function createLocalEcsRunner(options: {
     const task = new TaskAwaitingReport(options.stepFunctions, invocation, log);
 
     let command: string[];
+    let spawnEnvironment = environment;
+    let stop: (child: ChildProcess) => void = stopProcess;
     try {
-      command = override.Command ?? (await taskDefinition.command());
+      if (launch === 'docker') {
+        if (taskDefinition.image === undefined) throw new Error('the task definition names no image');
+        const containerName = `vidp-task-${taskId}`;
+        command = [
+          options.dockerCommand ?? 'docker',
+          ...dockerRunArguments({ containerName, image: taskDefinition.image, environment, taskDefinition, command: override.Command }),
+        ];
+        // `-e NAME` takes each value from the client's environment: no value appears on a command line.
+        spawnEnvironment = { ...Object.fromEntries(DOCKER_CLIENT_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]]))), ...environment };
+        stop = (child) => stopContainer(options.dockerCommand ?? 'docker', containerName, spawnEnvironment, child);
+      } else {
+        command = override.Command ?? (await taskDefinition.command());
+      }
     } catch (error) {
       task.fail(taskError('ECS.ClientException', `The worker image is not available: ${(error as Error).message}`));
       return task.outcome;
@@ -104,8 +140,8 @@ export function createLocalEcsRunner(options: {
     }
 
     log(`started: ${command.join(' ')}`);
-    const child = spawn(executable, args, { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
+    const child = spawn(executable, args, { env: spawnEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.set(child, () => stop(child));
     options.ecsEndpoint?.register({
       taskArn,
       clusterArn,
@@ -113,7 +149,7 @@ export function createLocalEcsRunner(options: {
       startedAt: new Date().toISOString(),
       stop: (reason) => {
         log(`StopTask: ${reason}`);
-        stopProcess(child);
+        stop(child);
       },
     });
     child.once('close', () => {
@@ -123,7 +159,7 @@ export function createLocalEcsRunner(options: {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line.trim() && log(line));
     }
-    task.watch(child);
+    task.watch(child, () => stop(child));
     return task.outcome;
   }
 
@@ -131,9 +167,9 @@ export function createLocalEcsRunner(options: {
     runTaskAndWaitForTaskToken,
     async stopAll() {
       await Promise.all(
-        [...running].map((child) => {
+        [...running].map(([child, stop]) => {
           const closed = new Promise((resolve) => child.once('close', resolve));
-          stopProcess(child);
+          stop();
           return closed;
         }),
       );
@@ -149,7 +185,8 @@ class TaskAwaitingReport {
   readonly outcome: Promise<JsonValue>;
   #settle!: (result: { output: JsonValue } | { error: Error }) => void;
   #settled = false;
-  #child: ChildProcess | undefined;
+  #stopWorker: (() => void) | undefined;
+  #startedAt: number | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #timeoutTimer: NodeJS.Timeout | undefined;
   readonly #pending: PendingTask;
@@ -162,7 +199,12 @@ class TaskAwaitingReport {
       this.#settle = (result) => ('output' in result ? resolve(result.output) : reject(result.error));
     });
     this.#heartbeatSeconds = invocation.task.heartbeatSeconds;
-    this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, { onHeartbeat: () => this.#restartHeartbeatTimer() });
+    this.#pending = stepFunctions.waitForTask(invocation.execution.taskToken, {
+      onHeartbeat: () => {
+        this.#logFirstHeartbeat();
+        this.#restartHeartbeatTimer();
+      },
+    });
     this.#pending.result.then(
       (output) => this.#finish({ output }),
       (error: Error) => this.#finish({ error }),
@@ -199,8 +241,9 @@ class TaskAwaitingReport {
   }
 
   /** A worker that ends without reporting fails the task (on AWS only the heartbeat timeout would tell). */
-  watch(child: ChildProcess): void {
-    this.#child = child;
+  watch(child: ChildProcess, stop: () => void): void {
+    this.#stopWorker = stop;
+    this.#startedAt = performance.now();
     child.once('error', (error) => {
       this.#finish({ error: taskError('States.HeartbeatTimeout', `The worker could not start: ${error.message}`) });
     });
@@ -211,6 +254,13 @@ class TaskAwaitingReport {
         error: taskError('States.HeartbeatTimeout', `The worker exited with code ${code ?? signal} without reporting`),
       });
     });
+  }
+
+  /** How long the worker took from its process or container's start to its first heartbeat (bench reads it). */
+  #logFirstHeartbeat(): void {
+    if (this.#startedAt === undefined) return;
+    this.#log(`first heartbeat ${Math.round(performance.now() - this.#startedAt)} ms after start`);
+    this.#startedAt = undefined;
   }
 
   #restartHeartbeatTimer(): void {
@@ -229,7 +279,7 @@ class TaskAwaitingReport {
     clearTimeout(this.#heartbeatTimer);
     clearTimeout(this.#timeoutTimer);
     this.#pending.cancel();
-    if (options.stopWorker && this.#child) stopProcess(this.#child);
+    if (options.stopWorker) this.#stopWorker?.();
     this.#settle(result);
   }
 }
@@ -250,6 +300,50 @@ function hostEnvironment(): Record<string, string> {
   return Object.fromEntries(
     HOST_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
   );
+}
+
+/** `docker run` for one task: as Fargate runs it, with the task size's limits, on the host's network. */
+export function dockerRunArguments(spec: {
+  containerName: string;
+  image: string;
+  environment: Record<string, string>;
+  taskDefinition: Pick<LocalTaskDefinition, 'cpu' | 'memoryMiB'>;
+  command?: string[] | undefined;
+}): string[] {
+  const { cpu, memoryMiB } = spec.taskDefinition;
+  return [
+    'run',
+    '--rm',
+    '--name',
+    spec.containerName,
+    '--network',
+    'host',
+    // Signals go to the container through `docker stop` only, as on ECS, not from this client.
+    '--sig-proxy=false',
+    '--stop-timeout',
+    String(DOCKER_STOP_TIMEOUT_SECONDS),
+    ...(cpu === undefined ? [] : ['--cpus', String(cpu / 1024)]),
+    // No swap beyond the limit: Fargate has none.
+    ...(memoryMiB === undefined ? [] : ['--memory', `${memoryMiB}m`, '--memory-swap', `${memoryMiB}m`]),
+    ...Object.keys(spec.environment).flatMap((name) => ['-e', name]),
+    spec.image,
+    ...(spec.command ?? []),
+  ];
+}
+
+/**
+ * ECS StopTask on a container: SIGTERM to its PID 1, SIGKILL after the stop timeout (docker stop does both).
+ * A stop that comes before `docker run` has created the container finds none: it tries again while the
+ * client runs, for a few seconds.
+ */
+function stopContainer(docker: string, containerName: string, environment: Record<string, string>, client: ChildProcess, triesLeft = 10): void {
+  if (client.exitCode !== null || client.signalCode !== null) return;
+  const stopper = spawn(docker, ['stop', '--time', String(DOCKER_STOP_TIMEOUT_SECONDS), containerName], { env: environment, stdio: 'ignore' });
+  stopper.on('error', () => undefined);
+  stopper.once('close', (code) => {
+    if (code === 0 || triesLeft <= 1) return;
+    setTimeout(() => stopContainer(docker, containerName, environment, client, triesLeft - 1), 500).unref();
+  });
 }
 
 /** SIGTERM, as ECS StopTask sends, then SIGKILL if the process does not exit in time. */
