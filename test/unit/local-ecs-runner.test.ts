@@ -52,7 +52,7 @@ describe('local ECS runner', () => {
             AWS_SECRET_ACCESS_KEY: 'S3RVER',
             SEEN: 'from the task definition',
           },
-          logLabel: (environment) => environment.MODE ?? '?',
+          logLabel: (environment) => environment.LABEL ?? environment.MODE ?? '?',
         },
       },
     });
@@ -119,10 +119,14 @@ describe('local ECS runner', () => {
     await expect.poll(() => log).toContain('[worker heartbeat-forever] exited with SIGTERM');
   });
 
-  it("logs how long after the worker's start its first heartbeat came, once per task", () => {
-    const firstBeats = log.filter((line) => line.startsWith('[worker heartbeat-forever] first heartbeat'));
+  it("logs how long after the worker's start its first heartbeat came, once per task", async () => {
+    // A label of its own, so the lines counted are this task's whatever ran before.
+    await expect(runTask({ MODE: 'heartbeat-forever', LABEL: 'first-beat' }, { heartbeatSeconds: 1, timeoutSeconds: 1 })).rejects.toMatchObject({
+      name: 'States.Timeout',
+    });
+    const firstBeats = log.filter((line) => line.startsWith('[worker first-beat] first heartbeat'));
     expect(firstBeats).toHaveLength(1);
-    expect(firstBeats[0]).toMatch(/^\[worker heartbeat-forever\] first heartbeat \d+ ms after start$/);
+    expect(firstBeats[0]).toMatch(/^\[worker first-beat\] first heartbeat \d+ ms after start$/);
   });
 
   it('refuses an unknown task definition as ECS does', async () => {
