@@ -2,39 +2,32 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import {
   expectCleanEnd,
-  faultyFfmpeg,
   finalStatus,
-  ONE_CUE_SRT,
-  sampleClip,
-  startHarness,
+  startFaultyWorkerHarness,
   submitVideo,
   transcodeAttempts,
-  writeTemp,
   type Harness,
 } from '../support/workflow-harness.ts';
 
 /**
  * Transient failures of the Transcode task are retried twice with backoff (no waits here); a hung encode
- * (workflow-stall.test.ts) ends as `timeout` without retry. The worker runs a real ffmpeg behind a wrapper that misbehaves for the
- * videos a test names (see faultyFfmpeg), and the local S3 fails on request.
+ * (workflow-stall.test.ts) ends as `timeout` without retry. The worker runs a real ffmpeg behind a wrapper
+ * that misbehaves for the videos a test names (see faultyFfmpeg), and the local S3 fails on request.
  */
+let setup: Awaited<ReturnType<typeof startFaultyWorkerHarness>>;
 let harness: Harness;
-let faults: Awaited<ReturnType<typeof faultyFfmpeg>>;
+let faults: typeof setup.faults;
 let clip: string;
 let subtitles: string;
 
 beforeAll(async () => {
-  faults = await faultyFfmpeg();
-  harness = await startHarness({
-    workerEnv: { FFMPEG_PATH: faults.path, HEARTBEAT_INTERVAL_SECONDS: '1', PROGRESS_INTERVAL_SECONDS: '0' },
-  });
-  clip = await sampleClip(harness, 'clip.mp4', { seconds: 6, width: 640, height: 360 });
-  subtitles = await writeTemp(harness, 'one.srt', ONE_CUE_SRT);
+  // Long enough that the worker is still encoding when it is killed.
+  setup = await startFaultyWorkerHarness({ workerEnv: { HEARTBEAT_INTERVAL_SECONDS: '1' }, clip: { seconds: 6, width: 640, height: 360 } });
+  ({ harness, faults, clip, subtitles } = setup);
 });
 
 afterAll(async () => {
-  await harness?.stop();
-  await faults?.remove();
+  await setup?.stop();
 });
 
 const failuresOf = (executions: Awaited<ReturnType<typeof expectCleanEnd>>) =>

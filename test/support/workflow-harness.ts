@@ -317,3 +317,22 @@ export async function faultyFfmpeg(): Promise<{
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * A harness whose worker runs ffmpeg behind faultyFfmpeg's wrapper (with `workerEnv` on top), a clip of
+ * `clipSeconds` and one cue: what the workflow tests of a misbehaving worker start from.
+ */
+export async function startFaultyWorkerHarness(options: { workerEnv: Record<string, string>; clip: { seconds: number; width: number; height: number } }) {
+  const faults = await faultyFfmpeg();
+  const harness = await startHarness({ workerEnv: { FFMPEG_PATH: faults.path, PROGRESS_INTERVAL_SECONDS: '0', ...options.workerEnv } });
+  return {
+    harness,
+    faults,
+    clip: await sampleClip(harness, 'clip.mp4', options.clip),
+    subtitles: await writeTemp(harness, 'one.srt', ONE_CUE_SRT),
+    async stop() {
+      await harness.stop();
+      await faults.remove();
+    },
+  };
+}
