@@ -122,6 +122,16 @@ export class SourceChangedError extends AppError {
   readonly statusCode = 409;
 }
 
+/**
+ * Some subtitle characters have no glyph in any font the worker has, and the request asked to fail rather
+ * than burn boxes (`MISSING_GLYPHS=fail`). Not retried: the same fonts would miss them again.
+ */
+export class MissingGlyphsError extends AppError {
+  override readonly name = 'MissingGlyphsError';
+  readonly code = 'missing_glyphs';
+  readonly statusCode = 422;
+}
+
 /** FFmpeg failed on an input that probed fine. */
 export class TranscodeFailedError extends AppError {
   override readonly name = 'TranscodeFailedError';
@@ -190,6 +200,7 @@ export const PIPELINE_ERRORS = [
   { error: SubtitlesUrlRefusedError, retried: false },
   { error: InputInvalidError, retried: false },
   { error: OutputTooLargeError, retried: false },
+  { error: MissingGlyphsError, retried: false },
   { error: SourceChangedError, retried: false },
   { error: TranscodeFailedError, retried: false },
   { error: TranscodeTimeoutError, retried: false },

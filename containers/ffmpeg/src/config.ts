@@ -18,6 +18,8 @@ export const WorkerJobEnvironmentSchema = z.object({
   // ECS environment values are strings; `z.coerce` would turn "" into 0, so parse digits explicitly.
   CRF: z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(CrfSchema),
   PRESET: X264PresetSchema,
+  /** Subtitle characters no font has: `warn` (burn anyway, warning on the record) or `fail` (`missing_glyphs`). */
+  MISSING_GLYPHS: z.enum(['warn', 'fail']).default('warn'),
 });
 
 /** The fixed part, the same for every job: what the task definition's container environment holds. */
@@ -67,5 +69,6 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     preset: config.PRESET,
     fontsDir: config.FONTS_DIR,
     fontName: config.FONT_NAME,
+    missingGlyphs: config.MISSING_GLYPHS,
   };
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { InputInvalidError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
+import { InputInvalidError, MissingGlyphsError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
@@ -23,6 +23,7 @@ import { sendTaskFailure, toTaskFailure } from './failures.ts';
 import { buildTranscodeArgs, displayDimensions, pinnedSourceOptions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
 import { truncationOf } from './ffmpeg-diagnostics.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
+import { checkGlyphCoverage, describeMissingGlyphs, readFontCoverage, type FontCoverage, type MissingGlyphsMode } from './glyph-coverage.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { downloadObject, putText, uploadFile, type SourceLocator } from './media-storage.ts';
 import { probe } from './probe.ts';
@@ -43,6 +44,8 @@ export interface TranscodeJob {
   preset: X264Preset;
   fontsDir: string;
   fontName: string;
+  /** Characters no font has: burn anyway with a warning (default) or fail the job with `missing_glyphs`. */
+  missingGlyphs?: MissingGlyphsMode;
 }
 
 export interface WorkerDeps {
@@ -74,6 +77,8 @@ export interface WorkerDeps {
   locateSource: SourceLocator;
   /** Aborting it stops the job without reporting (the process is being stopped). */
   signal?: AbortSignal;
+  /** What the fonts cover (default: fontconfig's fc-list/fc-query, read once per process). */
+  fontCoverage?: (fontsDir: string) => Promise<FontCoverage | undefined>;
   /** Free bytes on the work dir's file system (default: statfs). */
   freeDiskBytes?: (directory: string) => Promise<number>;
 }
@@ -196,6 +201,20 @@ async function transcode(
     const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
     if (cues.kept.length > 0) await writeFile(files.burnIn, formatSrt(cues.kept), 'utf8');
 
+    // Glyph coverage, before a second of encoding: libass would draw boxes and ffmpeg still exit 0.
+    const coverageWarnings: string[] = [];
+    const coverage = cues.kept.length > 0 ? await (deps.fontCoverage ?? readFontCoverage)(resolve(job.fontsDir)) : undefined;
+    if (cues.kept.length > 0 && coverage === undefined) {
+      logger.warn('fontconfig (fc-list) is not available: glyph coverage is not checked before encoding');
+    }
+    const missingGlyphs = coverage && checkGlyphCoverage(cues.kept, coverage);
+    if (missingGlyphs) {
+      const message = describeMissingGlyphs(missingGlyphs);
+      logger.warn('subtitle characters without a glyph', { ...missingGlyphs, cues: missingGlyphs.cues.slice(0, 10), mode: job.missingGlyphs ?? 'warn' });
+      if (job.missingGlyphs === 'fail') throw new MissingGlyphsError(message);
+      coverageWarnings.push(message);
+    }
+
     const encodeStartedAt = performance.now();
     const encoded = await encode(
       buildTranscodeArgs({
@@ -216,7 +235,9 @@ async function transcode(
       { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
     );
     const encodeMs = elapsedSince(encodeStartedAt);
-    const warnings = [...cues.warnings, ...encoded.warnings];
+    // libass' own log lines tell the same story for characters the check already reported.
+    const libassWarnings = coverageWarnings.length > 0 ? encoded.warnings.filter((warning) => !/no glyph/.test(warning)) : encoded.warnings;
+    const warnings = [...cues.warnings, ...coverageWarnings, ...libassWarnings];
 
     const output = await probe(files.output, 'output', probeOptions);
     const truncated = truncationOf(source.durationSeconds, output.durationSeconds);
