@@ -217,9 +217,33 @@ describe('a job that succeeds with something to say', () => {
     expect(outcome).toBe('succeeded');
     expect(dynamoMock).toHaveReceivedCommandWith(UpdateCommand, {
       ExpressionAttributeValues: expect.objectContaining({
-        ':warnings': ['Some subtitle characters have no glyph in the available fonts and were left out: U+4E2D'],
+        ':warnings': ['1 subtitle characters have no glyph in the available fonts and are drawn as empty boxes: U+4E2D'],
       }),
     });
+  });
+
+  it('checks the cues against the fonts before encoding, and says how many characters, which scripts and which cues', async () => {
+    arrangeCloud(subtitles);
+    const nothing = { has: () => false };
+
+    const { outcome } = await run({ deps: { ffmpegPath: fake.ffmpegWithoutAGlyph, fontCoverage: async () => nothing } });
+
+    expect(outcome).toBe('succeeded');
+    const call = dynamoMock.commandCalls(UpdateCommand).find((candidate) => candidate.args[0].input.ExpressionAttributeValues?.[':warnings']);
+    const warnings = call?.args[0].input.ExpressionAttributeValues?.[':warnings'] as string[];
+    // One warning: libass' own line about the same characters is not repeated.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\d+ distinct subtitle characters \(\d+ in all\) have no glyph in the worker's fonts and are drawn as empty boxes — scripts: Latin \d+.*; in 1 cues, first #1 at 00:00:00\.000/);
+  });
+
+  it('fails the job as missing_glyphs before encoding when the job asks for it', async () => {
+    arrangeCloud(subtitles);
+    const nothing = { has: () => false };
+
+    const { outcome } = await run({ job: { missingGlyphs: 'fail' }, deps: { ffmpegPath: fake.ffmpegFailing, fontCoverage: async () => nothing } });
+
+    expect(outcome).toBe('failed');
+    expect(reportedFailure()).toMatchObject({ error: 'MissingGlyphsError', cause: { code: 'missing_glyphs' } });
   });
 });
 

@@ -107,9 +107,10 @@ export async function encode(args: string[], run: EncodeRun, deps: EncodeDeps): 
   if (missingGlyphs.size === 0) return { warnings: [] };
   // Not fatal: the rest of the text is drawn. Installing a font that covers these fixes it.
   const codePoints = [...missingGlyphs].slice(0, 50);
-  logger.warn('some subtitle characters have no glyph in the available fonts and were left out', {
+  logger.warn('some subtitle characters have no glyph in the available fonts and are drawn as empty boxes', {
     codePoints,
     fontsDir: run.fonts.dir,
   });
-  return { warnings: [`Some subtitle characters have no glyph in the available fonts and were left out: ${codePoints.join(' ')}`] };
+  const more = missingGlyphs.size > codePoints.length ? ` and ${missingGlyphs.size - codePoints.length} more` : '';
+  return { warnings: [`${missingGlyphs.size} subtitle characters have no glyph in the available fonts and are drawn as empty boxes: ${codePoints.join(' ')}${more}`] };
 }

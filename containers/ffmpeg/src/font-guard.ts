@@ -31,7 +31,7 @@ export async function ensureFontsAvailable(fontsDir: string): Promise<void> {
  * - a font is found but lacks some characters (CJK with only DejaVu installed):
  *   `Glyph 0x4E2D not found, selecting one more font for (…)` then
  *   `fontselect: failed to find any fallback with glyph 0x4E2D for font: (…)`
- *   → those characters are left out, the rest is drawn: reported, not fatal.
+ *   → those characters are drawn as empty boxes (the font's .notdef), the rest as text: reported, not fatal.
  * - `Glyph 0x1F600 not found, selecting one more font` followed by a successful `fontselect: (…) -> …`
  *   and `No usable fontconfig configuration file found, using fallback.` are both harmless on their own.
  * - `Error opening memory font '…'`: a file in the fonts dir that is not a font (others may still work).
