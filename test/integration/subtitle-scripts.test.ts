@@ -156,3 +156,34 @@ describe('a character no installed font has', () => {
     expect(uploaded('videos/video-1/video.mp4')).toBeUndefined();
   }, 60_000);
 });
+
+describe('subtitle layout on portrait video', () => {
+  const LONG_CUE = 'A long subtitle line as speech recognition writes them, which has to wrap on a narrow frame';
+
+  /** Rows holding subtitle pixels, as a share of the frame's height. */
+  async function coveredShare(width: number, height: number): Promise<number> {
+    const source = join(fixtures, `clip-${width}x${height}.mp4`);
+    ffmpeg('-f', 'lavfi', '-i', `color=c=black:size=${width}x${height}:rate=${FPS}:duration=0.5`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', source);
+    const subtitles = join(fixtures, `layout-${width}x${height}.srt`);
+    writeFileSync(subtitles, srt([LONG_CUE]));
+    arrangeCloud(subtitles);
+    await runJob(fixtures, source, { job: { box: { width: 1280, height: 720 } } });
+    const output = join(fixtures, `layout-${width}x${height}.mp4`);
+    writeFileSync(output, uploaded('videos/video-1/video.mp4')?.body as Uint8Array);
+    const frame = ffmpeg('-i', output, '-frames:v', '1', '-vf', 'format=gray', '-f', 'rawvideo', '-');
+    let rows = 0;
+    for (let y = 0; y < height; y += 1) {
+      if (frame.subarray(y * width, (y + 1) * width).some((value) => value > 128)) rows += 1;
+    }
+    return rows / height;
+  }
+
+  it('sizes the text from the shorter side: a long cue covers about as little of a 360x640 frame as of a 640x360 one', async () => {
+    const landscape = await coveredShare(640, 360);
+    const portrait = await coveredShare(360, 640);
+    expect(landscape).toBeGreaterThan(0.03);
+    expect(portrait).toBeGreaterThan(0.02);
+    expect(portrait).toBeLessThan(landscape);
+  }, 60_000);
+});

@@ -135,6 +135,12 @@ describe('buildTranscodeArgs', () => {
         ":fontsdir=\\'/usr/share/fonts/truetype/dejavu\\':force_style=\\'FontName=DejaVu Sans\\'",
     );
   });
+
+  it('sizes the subtitles of portrait video from its width, the shorter side', () => {
+    const filter = valueAfter(buildTranscodeArgs({ ...jobArgs, width: 406, height: 720 }), '-vf');
+    // The comma is escaped for the filtergraph: ffmpeg hands libass `FontName=DejaVu Sans,Fontsize=9`.
+    expect(filter).toContain("force_style=\\'FontName=DejaVu Sans\\,Fontsize=9\\'");
+  });
 });
 
 describe('a source read over HTTP', () => {

@@ -133,6 +133,17 @@ function isRemote(location: string): boolean {
  * `name:rest` as a protocol. FFmpeg's log level stays at its default (info) on purpose: that is where
  * libass reports missing fonts, and the worker's font guard reads those lines.
  */
+/**
+ * libass sizes text from the frame height (the default style's 16 of a 288-line script). For portrait
+ * video that makes the text as tall as on a landscape frame of the same height but with half the width to
+ * wrap in, so a long cue covers a third of the picture: the size follows the shorter side instead.
+ */
+export const DEFAULT_SUBTITLE_FONT_SIZE = 16;
+function portraitFontSize(width: number, height: number): string {
+  if (height <= width) return '';
+  return `,Fontsize=${Math.round((DEFAULT_SUBTITLE_FONT_SIZE * width * 10) / height) / 10}`;
+}
+
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
   // Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);
   // setsar=1 turns anamorphic sources into square pixels, so W x H is what players show.
@@ -141,7 +152,7 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     const subtitles = [
       `filename=${escapeFilterValue(input.subtitlesPath)}`,
       `fontsdir=${escapeFilterValue(input.fontsDir)}`,
-      `force_style=${escapeFilterValue(`FontName=${input.fontName}`)}`,
+      `force_style=${escapeFilterValue(`FontName=${input.fontName}${portraitFontSize(input.width, input.height)}`)}`,
     ].join(':');
     filters.push(`subtitles=${subtitles}`);
   }
