@@ -46,7 +46,7 @@ describe('parseProbe on edge cases', () => {
   });
 
   it('finds nothing in the empty object ffprobe prints for a file it cannot read', () => {
-    expect(parseProbe('{}')).toEqual({ durationSeconds: undefined, video: undefined, hasAudio: false });
+    expect(parseProbe('{}')).toEqual({ durationSeconds: undefined, video: undefined, hasAudio: false, audio: [] });
   });
 
   it('rejects output that is not JSON as an invalid input', () => {

@@ -20,7 +20,7 @@ import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureDiskRoom } from './disk-budget.ts';
 import { encode } from './encode.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
-import { buildTranscodeArgs, displayDimensions, pinnedSourceOptions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
+import { buildTranscodeArgs, describeAudioTrack, displayDimensions, pinnedSourceOptions, fitWithinBox, outputFrameRate, planAudio, type Dimensions } from './ffmpeg-command.ts';
 import { truncationOf } from './ffmpeg-diagnostics.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -78,8 +78,8 @@ export interface WorkerDeps {
   freeDiskBytes?: (directory: string) => Promise<number>;
 }
 
-/** The output's AAC bitrate (see buildTranscodeArgs), for the disk budget. */
-const AUDIO_BITS_PER_SECOND = 128_000;
+/** Below this many pixels on a side a source is refused with a clear message, not upscaled from a dot. */
+const MIN_SOURCE_SIDE = 16;
 
 /**
  * - succeeded / failed: reported to Step Functions.
@@ -173,11 +173,25 @@ async function transcode(
     const probeMs = elapsedSince(probeStartedAt);
 
     const displayed = displayDimensions(source.video);
+    if (Math.min(displayed.width, displayed.height) < MIN_SOURCE_SIDE) {
+      throw new InputInvalidError(
+        `The video is ${displayed.width}x${displayed.height} pixels: too small to subtitle (at least ${MIN_SOURCE_SIDE} pixels on each side)`,
+      );
+    }
     const size = fitWithinBox(displayed, job.box);
     const frameRate = outputFrameRate(source.video);
+    const audio = planAudio(source.audio);
+    const audioWarnings =
+      audio !== undefined && audio.dropped.length > 0
+        ? [
+            `Kept audio ${describeAudioTrack(audio.kept, source.audio)}; dropped ${audio.dropped
+              .map((track) => describeAudioTrack(track, source.audio))
+              .join(', ')}`,
+          ]
+        : [];
     logger.info('source probed', {
-      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio },
-      output: { ...size, frameRate: frameRate ?? 'as source' },
+      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio, audio: source.audio },
+      output: { ...size, frameRate: frameRate ?? 'as source', audio: audio === undefined ? 'none' : { index: audio.kept.index, copy: audio.copy, bitsPerSecond: audio.bitsPerSecond } },
       downloadMs,
       probeMs,
     });
@@ -188,7 +202,7 @@ async function transcode(
         ...size,
         framesPerSecond: frameRate ?? source.video.frameRate.base ?? source.video.frameRate.average ?? 60,
         crf: job.crf,
-        audioBitsPerSecond: source.hasAudio ? AUDIO_BITS_PER_SECOND : 0,
+        audioBitsPerSecond: audio === undefined ? 0 : Math.max(audio.bitsPerSecond, audio.kept.bitRate ?? 0),
       }, deps.freeDiskBytes);
     }
 
@@ -209,6 +223,8 @@ async function transcode(
         crf: job.crf,
         preset: job.preset,
         hasAudio: source.hasAudio,
+        video: source.video,
+        audio,
         frameRate,
         sourceEtag: job.sourceEtag,
       }),
@@ -216,7 +232,7 @@ async function transcode(
       { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
     );
     const encodeMs = elapsedSince(encodeStartedAt);
-    const warnings = [...cues.warnings, ...encoded.warnings];
+    const warnings = [...cues.warnings, ...audioWarnings, ...encoded.warnings];
 
     const output = await probe(files.output, 'output', probeOptions);
     const truncated = truncationOf(source.durationSeconds, output.durationSeconds);
