@@ -126,6 +126,9 @@ const FfprobeOutputSchema = z.looseObject({
 });
 type FfprobeStream = z.infer<typeof FfprobeStreamSchema>;
 
+/** Codecs of cover art and stills: a stream of one of these is the video only when nothing else is. */
+const IMAGE_CODECS = new Set(['mjpeg', 'png', 'bmp', 'gif', 'webp', 'tiff']);
+
 /**
  * Reads ffprobe's JSON (text or already parsed). Lenient by design: ffprobe prints `{}` for a file it
  * cannot read, which yields "no video, no audio, no duration" for the caller to judge.
@@ -147,7 +150,10 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
 
   // Cover art (in audio files, or an MKV/MP4 whose first video stream is a still) is a one-frame "video"
   // stream flagged attached_pic; it is not the video to subtitle.
-  const videoStream = streams.find((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
+  // An MKV can also carry the still as an ordinary first track (an MJPEG or PNG of one frame, no flag):
+  // an image-codec stream is passed over when a stream of a video codec follows.
+  const videoStreams = streams.filter((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
+  const videoStream = videoStreams.find((stream) => !IMAGE_CODECS.has(stream.codec_name ?? '')) ?? videoStreams[0];
   const video =
     videoStream && isPositive(videoStream.width) && isPositive(videoStream.height)
       ? {
