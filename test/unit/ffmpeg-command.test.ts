@@ -287,6 +287,13 @@ describe('video decisions from the probed stream', () => {
     expect(args.join(' ')).toContain('-color_range tv -color_primaries bt709 -color_trc bt709 -colorspace bt709');
     expect(filterOf(buildTranscodeArgs({ ...jobArgs, video: stream({ pixFmt: 'yuvj420p' }) }))).toContain('out_range=tv');
     expect(buildTranscodeArgs({ ...jobArgs, video: stream({ color: { space: 'gbr' } }) })).not.toContain('-colorspace');
+    // Untagged full range: the matrix players assume for the size, so the range flag is written at all.
+    expect(buildTranscodeArgs({ ...jobArgs, video: stream({ color: { range: 'pc' } }) }).join(' ')).toContain('-color_range tv -colorspace smpte170m');
+  });
+
+  it('cuts a retimed output at the source duration, and leaves a source timing as it is alone', () => {
+    expect(buildTranscodeArgs({ ...jobArgs, frameRate: 24, durationSeconds: 4.04 }).join(' ')).toContain('-r 24 -t 4.040');
+    expect(buildTranscodeArgs({ ...jobArgs, durationSeconds: 4.04 })).not.toContain('-t');
   });
 
   it('crops an odd-sized source by a pixel instead of rescaling it', () => {

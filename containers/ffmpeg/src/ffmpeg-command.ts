@@ -158,6 +158,11 @@ export interface TranscodeArgsInput {
   audio?: AudioPlan | undefined;
   /** Encode at this constant frame rate (see outputFrameRate); undefined keeps the source's timing. */
   frameRate?: number | undefined;
+  /**
+   * The source's duration: a retimed output (frameRate set) is cut there, so the last frame of sparse
+   * timestamps is not held for one more source interval (a 4 s source saved as 6 s).
+   */
+  durationSeconds?: number | undefined;
   /** The ETag of the upload the workflow claimed: every read of a remote source is pinned to it. */
   sourceEtag?: string | undefined;
 }
@@ -249,6 +254,7 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     '-pix_fmt',
     'yuv420p',
     ...(input.frameRate === undefined ? [] : ['-fps_mode', 'cfr', '-r', String(input.frameRate)]),
+    ...(input.frameRate === undefined || input.durationSeconds === undefined ? [] : ['-t', input.durationSeconds.toFixed(3)]),
     ...(video === undefined ? [] : colourArgs(video)),
     ...audioArgs(input),
     // moov atom first: playback starts before the whole file is downloaded.
@@ -265,9 +271,14 @@ function isFullRange(video: ProbedVideoStream): boolean {
   return video.color?.range === 'pc' || (video.pixFmt?.startsWith('yuvj') ?? false);
 }
 
-/** The output is tagged limited range, and keeps the source's primaries, transfer and matrix when known. */
+/**
+ * The output is tagged limited range, and keeps the source's primaries, transfer and matrix when known.
+ * A converted full-range source without a matrix tag gets the one players assume for its size (BT.709 from
+ * 720 lines, BT.601 below): the range is only written into the H.264 stream together with a colour description.
+ */
 function colourArgs(video: ProbedVideoStream): string[] {
-  const { primaries, transfer, space } = video.color ?? {};
+  const { primaries, transfer } = video.color ?? {};
+  const space = video.color?.space ?? (isFullRange(video) ? (Math.min(video.width, video.height) >= 720 ? 'bt709' : 'smpte170m') : undefined);
   return [
     '-color_range', 'tv',
     ...(primaries === undefined ? [] : ['-color_primaries', primaries]),

@@ -226,6 +226,7 @@ async function transcode(
         video: source.video,
         audio,
         frameRate,
+        durationSeconds: source.durationSeconds,
         sourceEtag: job.sourceEtag,
       }),
       { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: job.fontName }, signal },
