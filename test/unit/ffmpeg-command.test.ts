@@ -233,6 +233,11 @@ describe('outputFrameRate', () => {
     expect(outputFrameRate({ ...rates(50, 50), fieldOrder: 'tt' })).toBeUndefined();
   });
 
+  it('keeps the frame rate of film carried as fields (1080i25 film becomes 25p)', () => {
+    expect(outputFrameRate({ ...rates(25, 25), fieldOrder: 'tt', fieldMotion: 'frames' })).toBeUndefined();
+    expect(outputFrameRate({ ...rates(25, 25), fieldOrder: 'tt', fieldMotion: 'fields' })).toBe(50);
+  });
+
   it('caps a source faster than 60 fps, or with a millisecond time base, at 60', () => {
     expect(outputFrameRate(rates(120, 120))).toBe(60);
     expect(outputFrameRate(rates(1000, 59.5))).toBe(59.94);
@@ -279,6 +284,7 @@ describe('video decisions from the probed stream', () => {
     const filter = filterOf(buildTranscodeArgs({ ...jobArgs, video: stream({ fieldOrder: 'tt' }) }));
     expect(filter).toMatch(/^bwdif=mode=send_field:deint=all,scale=/);
     expect(filterOf(buildTranscodeArgs({ ...jobArgs, video: stream() }))).not.toContain('bwdif');
+    expect(filterOf(buildTranscodeArgs({ ...jobArgs, video: stream({ fieldOrder: 'tt', fieldMotion: 'frames' }) }))).toMatch(/^bwdif=mode=send_frame:deint=all,/);
   });
 
   it('converts full range to limited and tags the output limited, keeping known colour tags', () => {

@@ -54,17 +54,18 @@ const MIN_RETIMED_FRAME_RATE = 24;
 const STANDARD_FRAME_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 48, 50, 60000 / 1001, 60];
 
 /** True for a source whose fields are stored interleaved (ffprobe field_order tt, bb, tb or bt). */
-export function isInterlaced(video: Pick<ProbedVideoStream, 'fieldOrder'>): boolean {
+export function isInterlaced(video: Partial<Pick<ProbedVideoStream, 'fieldOrder'>>): boolean {
   return video.fieldOrder !== undefined && ['tt', 'bb', 'tb', 'bt'].includes(video.fieldOrder);
 }
 
 /**
  * Interlaced video at up to 30 frames/s is deinterlaced at its field rate (1080i50: 50 fields/s of motion
- * become 50p); a stream already reported at more than 30 frames/s is deinterlaced frame for frame.
+ * become 50p); film carried as fields (fieldMotion 'frames': 25PsF) and a stream already reported at more
+ * than 30 frames/s are deinterlaced frame for frame (bwdif keeps the woven lines where nothing moves).
  */
-function deinterlacesToFieldRate(video: Pick<ProbedVideoStream, 'fieldOrder' | 'frameRate'>): boolean {
+function deinterlacesToFieldRate(video: Partial<Pick<ProbedVideoStream, 'fieldOrder' | 'fieldMotion'>> & Pick<ProbedVideoStream, 'frameRate'>): boolean {
   const rate = video.frameRate.base ?? video.frameRate.average;
-  return isInterlaced(video) && (rate === undefined || rate <= 30);
+  return isInterlaced(video) && video.fieldMotion !== 'frames' && (rate === undefined || rate <= 30);
 }
 
 /**
@@ -78,8 +79,8 @@ function deinterlacesToFieldRate(video: Pick<ProbedVideoStream, 'fieldOrder' | '
  * - unknown, sparse (< 1 fps) or absurd (> 60 fps) timestamps: the nearest standard rate after clamping to
  *   24–60 fps, so a sparse source is never encoded at 0.001 fps nor an unknown one at 0.
  */
-export function outputFrameRate(video: Pick<ProbedVideoStream, 'frameRate'> & Partial<Pick<ProbedVideoStream, 'fieldOrder'>>): number | undefined {
-  const factor = deinterlacesToFieldRate({ fieldOrder: video.fieldOrder, frameRate: video.frameRate }) ? 2 : 1;
+export function outputFrameRate(video: Pick<ProbedVideoStream, 'frameRate'> & Partial<Pick<ProbedVideoStream, 'fieldOrder' | 'fieldMotion'>>): number | undefined {
+  const factor = deinterlacesToFieldRate(video) ? 2 : 1;
   const base = video.frameRate.base === undefined ? undefined : video.frameRate.base * factor;
   const average = video.frameRate.average === undefined ? undefined : video.frameRate.average * factor;
   const rate = average ?? base;
@@ -186,6 +187,11 @@ const REMOTE_INPUT_OPTIONS = [
   '-reconnect_delay_max', '30',
 ];
 
+/** Everything that goes before `-i` for reading the source: reconnects for a URL, the ETag pin. */
+export function sourceInputOptions(location: string, etag: string | undefined): string[] {
+  return [...(isRemote(location) ? REMOTE_INPUT_OPTIONS : []), ...pinnedSourceOptions(location, etag)];
+}
+
 function isRemote(location: string): boolean {
   return /^https?:\/\//i.test(location);
 }
@@ -234,8 +240,7 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     // A decoding error ends the run instead of being skipped: a damaged or truncated upload fails as
     // input_invalid rather than coming out as a shorter or broken video (see classifyFfmpegFailure).
     '-xerror',
-    ...(isRemote(input.inputPath) ? REMOTE_INPUT_OPTIONS : []),
-    ...pinnedSourceOptions(input.inputPath, input.sourceEtag),
+    ...sourceInputOptions(input.inputPath, input.sourceEtag),
     '-i',
     input.inputPath,
     '-map',

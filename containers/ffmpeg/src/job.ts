@@ -20,7 +20,19 @@ import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureDiskRoom } from './disk-budget.ts';
 import { encode } from './encode.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
-import { buildTranscodeArgs, describeAudioTrack, displayDimensions, pinnedSourceOptions, fitWithinBox, outputFrameRate, planAudio, type Dimensions } from './ffmpeg-command.ts';
+import {
+  buildTranscodeArgs,
+  describeAudioTrack,
+  displayDimensions,
+  fitWithinBox,
+  isInterlaced,
+  outputFrameRate,
+  pinnedSourceOptions,
+  planAudio,
+  sourceInputOptions,
+  type Dimensions,
+} from './ffmpeg-command.ts';
+import { detectFieldMotion } from './field-motion.ts';
 import { truncationOf } from './ffmpeg-diagnostics.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -179,7 +191,19 @@ async function transcode(
       );
     }
     const size = fitWithinBox(displayed, job.box);
-    const frameRate = outputFrameRate(source.video);
+    // Flagged interlaced: idet tells video shot interlaced (deinterlaced at field rate) from film carried as
+    // fields (25PsF: deinterlaced at its frame rate).
+    const fieldMotion = isInterlaced(source.video)
+      ? await detectFieldMotion(sourceLocation, {
+          ffmpegPath: deps.ffmpegPath,
+          inputOptions: sourceInputOptions(sourceLocation, job.sourceEtag),
+          streamMap: source.video.index === undefined ? '0:v:0' : `0:${source.video.index}`,
+          timeoutMs: probeOptions.timeoutMs,
+          signal,
+        })
+      : undefined;
+    const video = { ...source.video, fieldMotion };
+    const frameRate = outputFrameRate(video);
     const audio = planAudio(source.audio);
     const audioWarnings =
       audio !== undefined && audio.dropped.length > 0
@@ -190,7 +214,7 @@ async function transcode(
           ]
         : [];
     logger.info('source probed', {
-      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio, audio: source.audio },
+      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio, audio: source.audio, fieldMotion },
       output: { ...size, frameRate: frameRate ?? 'as source', audio: audio === undefined ? 'none' : { index: audio.kept.index, copy: audio.copy, bitsPerSecond: audio.bitsPerSecond } },
       downloadMs,
       probeMs,
@@ -223,7 +247,7 @@ async function transcode(
         crf: job.crf,
         preset: job.preset,
         hasAudio: source.hasAudio,
-        video: source.video,
+        video,
         audio,
         frameRate,
         durationSeconds: source.durationSeconds,

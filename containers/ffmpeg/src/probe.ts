@@ -23,6 +23,11 @@ export interface ProbedVideoStream {
   index?: number | undefined;
   /** ffprobe's field_order: "progressive", "tt", "bb", "tb", "bt" or unknown (undefined). */
   fieldOrder?: string | undefined;
+  /**
+   * Not from ffprobe: what idet found in an interlaced stream (see field-motion.ts): 'fields' for a new
+   * instant in every field (video shot interlaced), 'frames' for film carried as fields; undefined if not looked.
+   */
+  fieldMotion?: 'fields' | 'frames' | undefined;
   /** Colour description as ffprobe names it ("tv"/"pc", "bt709", ...); undefined when unknown. */
   color?: { range?: string | undefined; space?: string | undefined; primaries?: string | undefined; transfer?: string | undefined };
 }
