@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrangeCloud, reportedFailure, runJob, uploaded, type JobRun } from '../support/transcode-job.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { arrangeCloud, dynamoMock, reportedFailure, runJob, uploaded, type JobRun } from '../support/transcode-job.ts';
 
 /**
  * Real-world media, generated with ffmpeg (tiny and short), through the worker with the real ffmpeg: each
@@ -72,6 +73,8 @@ interface Case {
   /** The uploaded MP4, when the job saved one. */
   output: string | undefined;
   failure: ReturnType<typeof reportedFailure> | undefined;
+  /** What the worker wrote to the record's audio_tracks. */
+  audioTracks: unknown;
 }
 const cases: Record<string, Case> = {};
 
@@ -86,7 +89,11 @@ beforeAll(async () => {
     const body = uploaded('videos/video-1/video.mp4')?.body as Uint8Array | undefined;
     const output = body === undefined ? undefined : join(fixtures, `${name}.out.mp4`);
     if (output !== undefined) writeFileSync(output, body!);
-    cases[name] = { run, output, failure: run.outcome === 'failed' ? reportedFailure() : undefined };
+    const audioTracks = dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues?.[':tracks'])
+      .find((tracks) => tracks !== undefined);
+    cases[name] = { run, output, failure: run.outcome === 'failed' ? reportedFailure() : undefined, audioTracks };
   }
 }, 120_000);
 
@@ -231,6 +238,10 @@ describe('real-world audio', () => {
     expect(toneFrequency(output)).toBeLessThan(1100);
     const warned = cases['two-tracks.mp4']!.run.logs.find((line) => line.msg === 'finished with warnings' || line.message === 'finished with warnings');
     expect(JSON.stringify(warned)).toContain('Kept audio track 2 (fre, 1 ch, default); dropped track 1 (eng, 1 ch)');
+    expect(cases['two-tracks.mp4']!.audioTracks).toEqual([
+      { track: 1, language: 'eng', channels: 1, codec: 'aac', default: false, kept: false },
+      { track: 2, language: 'fre', channels: 1, codec: 'aac', default: true, kept: true },
+    ]);
   });
 
   it('5.1 keeps its six channels at 384 kb/s, not 128 kb/s for all of them', () => {

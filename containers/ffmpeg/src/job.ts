@@ -60,7 +60,7 @@ export interface TranscodeJob {
 export interface WorkerDeps {
   s3: S3Client;
   sfn: SFNClient;
-  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings' | 'recordTranscodeTask'>;
+  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings' | 'recordTranscodeTask' | 'recordAudioTracks'>;
   /** This task's ARN (see task-metadata.ts), recorded on the video so that DELETE can stop the task. */
   taskArn?: () => Promise<string | undefined>;
   logger: Logger;
@@ -280,6 +280,19 @@ async function transcode(
     ]);
     const uploadMs = elapsedSince(uploadStartedAt);
 
+    if (audio !== undefined) {
+      const tracks = source.audio.map((track, position) => ({
+        track: position + 1,
+        language: track.language,
+        channels: track.channels,
+        codec: track.codec,
+        default: track.isDefault,
+        kept: track === audio.kept,
+      }));
+      await deps.videos.recordAudioTracks(job.videoId, tracks).catch((error: unknown) => {
+        logger.warn('audio tracks could not be written to the record', { error: describeError(error) });
+      });
+    }
     if (warnings.length > 0) {
       logger.warn('finished with warnings', { warnings });
       await deps.videos.addWarnings(job.videoId, warnings).catch((error: unknown) => {
