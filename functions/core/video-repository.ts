@@ -10,6 +10,7 @@ import {
 import { ConflictError, NotFoundError } from './errors.ts';
 import {
   VideoRecordSchema,
+  type AudioTrack,
   type TimelineEntry,
   type VideoError,
   type VideoRecord,
@@ -49,6 +50,21 @@ export type ClientOwnedFields = Partial<Pick<VideoRecord, 'filename' | 'source_v
  * (awaiting_upload → processing → saved | failed), whatever order events arrive in.
  */
 export function createVideoRepository(client: DynamoDBDocumentClient, tableName: string) {
+  /** An update that only lands while the video is processing (false once the job has ended). */
+  const updateWhileProcessing = (
+    id: string,
+    updateExpression: string,
+    attributes: { names: Record<string, string>; values: Record<string, unknown> },
+  ) =>
+    conditionalUpdate(client, {
+      TableName: tableName,
+      Key: { id },
+      UpdateExpression: updateExpression,
+      ConditionExpression: '#status = :processing',
+      ExpressionAttributeNames: { ...attributes.names, '#status': 'status' },
+      ExpressionAttributeValues: { ...attributes.values, ':processing': 'processing' satisfies VideoStatus },
+    });
+
   return {
     async create(record: VideoRecord): Promise<void> {
       try {
@@ -264,13 +280,18 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
     /** Notes for the user, added while processing; dropped (false) once the job has ended. */
     async addWarnings(id: string, warnings: readonly string[]): Promise<boolean> {
       if (warnings.length === 0) return true;
-      return conditionalUpdate(client, {
-        TableName: tableName,
-        Key: { id },
-        UpdateExpression: 'SET #warnings = list_append(if_not_exists(#warnings, :empty), :warnings)',
-        ConditionExpression: '#status = :processing',
-        ExpressionAttributeNames: { '#warnings': 'warnings', '#status': 'status' },
-        ExpressionAttributeValues: { ':warnings': [...warnings], ':empty': [], ':processing': 'processing' satisfies VideoStatus },
+      return updateWhileProcessing(id, 'SET #warnings = list_append(if_not_exists(#warnings, :empty), :warnings)', {
+        names: { '#warnings': 'warnings' },
+        values: { ':warnings': [...warnings], ':empty': [] },
+      });
+    },
+
+    /** The source's audio tracks, kept and dropped (see AudioTrackSchema); like warnings, only while processing. */
+    async recordAudioTracks(id: string, tracks: readonly AudioTrack[]): Promise<boolean> {
+      return updateWhileProcessing(id, 'SET #tracks = :tracks', {
+        names: { '#tracks': 'audio_tracks' },
+        // Absent fields left out: DynamoDB has no undefined.
+        values: { ':tracks': tracks.map((track) => Object.fromEntries(Object.entries(track).filter(([, value]) => value !== undefined))) },
       });
     },
 

@@ -130,6 +130,19 @@ export type JobCost = z.infer<typeof JobCostSchema>;
 export const SubtitleFilesSchema = z.object({ srt: z.string(), vtt: z.string() });
 export type SubtitleFiles = z.infer<typeof SubtitleFilesSchema>;
 
+/** One audio track of the source, as the worker found it: the output keeps one (see the README's media rules). */
+export const AudioTrackSchema = z.object({
+  /** 1-based among the source's audio tracks. */
+  track: z.number().int(),
+  /** ISO 639-2 as the file tags it ("eng"); absent when untagged. */
+  language: z.string().optional(),
+  channels: z.number().int().optional(),
+  codec: z.string().optional(),
+  default: z.boolean(),
+  kept: z.boolean(),
+});
+export type AudioTrack = z.infer<typeof AudioTrackSchema>;
+
 export const VideoRecordSchema = z.object({
   id: z.string(),
   filename: z.string(),
@@ -170,6 +183,8 @@ export const VideoRecordSchema = z.object({
   timeline: z.array(TimelineEntrySchema).optional(),
   cost: JobCostSchema.optional(),
   subtitle_files: SubtitleFilesSchema.optional(),
+  /** The source's audio tracks, the kept one marked (written by the worker when the source has sound). */
+  audio_tracks: z.array(AudioTrackSchema).optional(),
   /** Things fixed on the way that the user may want to know (cues dropped or reordered, characters without a glyph). */
   warnings: z.array(z.string()).optional(),
   error: VideoErrorSchema.optional(),

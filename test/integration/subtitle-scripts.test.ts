@@ -81,6 +81,7 @@ async function burn(name: string, texts: string[], job: Parameters<typeof runJob
     updateProgress: async () => undefined as never,
     addWarnings: async (_videoId: string, added: string[]) => { warnings.push(...added); return undefined as never; },
     recordTranscodeTask: async () => undefined as never,
+    recordAudioTracks: async () => undefined as never,
   };
   await runJob(fixtures, clip, { ...job, deps: { videos, ...job.deps } });
   const body = uploaded('videos/video-1/video.mp4')?.body as Uint8Array | undefined;

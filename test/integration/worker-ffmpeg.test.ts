@@ -163,8 +163,12 @@ describe('probe with the real ffprobe', () => {
       pixFmt: 'yuv420p',
       codec: 'h264',
       frameRate: { base: 25, average: 25 },
+      index: 0,
+      fieldOrder: 'progressive',
+      color: { range: undefined, space: undefined, primaries: undefined, transfer: undefined },
     });
     expect(probed.hasAudio).toBe(true);
+    expect(probed.audio).toEqual([expect.objectContaining({ index: 1, codec: 'aac', channels: 1, isDefault: true })]);
   });
 
   it('finds no audio in a video-only clip', async () => {

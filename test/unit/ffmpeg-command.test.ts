@@ -8,6 +8,8 @@ import {
   pinnedSourceOptions,
   type TranscodeArgsInput,
 } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { describeAudioTrack, planAudio } from '../../containers/ffmpeg/src/audio-plan.ts';
+import type { ProbedAudioStream, ProbedVideoStream } from '../../containers/ffmpeg/src/probe.ts';
 import { RESOLUTION_PRESETS } from '../../functions/core/video.ts';
 
 const box720p = RESOLUTION_PRESETS['720p'];
@@ -208,9 +210,37 @@ describe('outputFrameRate', () => {
     expect(outputFrameRate(rates(60, 60))).toBeUndefined();
   });
 
-  it('turns a variable rate into its average, snapped to a standard rate', () => {
+  it('turns a variable rate into the standard rate near its average, else its base rate, never a raw average', () => {
     expect(outputFrameRate(rates(30, 29.6))).toBe(29.97);
-    expect(outputFrameRate(rates(25, 10.638))).toBe(10.638);
+    expect(outputFrameRate(rates(25, 10.638))).toBe(25);
+    // 15 fps then 30 fps: the base rate, so no 30-fps frame is dropped.
+    expect(outputFrameRate(rates(30, 22.253))).toBe(30);
+    // A millisecond time base and an average far from any standard rate: the nearest standard rate from 24 up.
+    expect(outputFrameRate(rates(1000, 22.253))).toBe(24);
+  });
+
+  it('keeps 23.976 and 60 fps as they are', () => {
+    expect(outputFrameRate(rates(24000 / 1001, 24000 / 1001))).toBeUndefined();
+    expect(outputFrameRate(rates(60, 60))).toBeUndefined();
+  });
+
+  it('puts a floor under sparse timestamps and a standard rate on absurd ones: never 0.001, never 0', () => {
+    expect(outputFrameRate(rates(1000, 0.001))).toBe(24);
+    expect(outputFrameRate(rates(0.001, 0.001))).toBe(24);
+    expect(outputFrameRate(rates(90000, 90000))).toBe(60);
+    expect(outputFrameRate(rates(undefined, 0.0002))).toBe(24);
+  });
+
+  it('doubles an interlaced source up to 30 frames/s to its field rate (1080i50 becomes 50p)', () => {
+    expect(outputFrameRate({ ...rates(25, 25), fieldOrder: 'tt' })).toBe(50);
+    expect(outputFrameRate({ ...rates(30000 / 1001, 30000 / 1001), fieldOrder: 'bb' })).toBe(59.94);
+    expect(outputFrameRate({ ...rates(25, 25), fieldOrder: 'progressive' })).toBeUndefined();
+    expect(outputFrameRate({ ...rates(50, 50), fieldOrder: 'tt' })).toBeUndefined();
+  });
+
+  it('keeps the frame rate of film carried as fields (1080i25 film becomes 25p)', () => {
+    expect(outputFrameRate({ ...rates(25, 25), fieldOrder: 'tt', fieldMotion: 'frames' })).toBeUndefined();
+    expect(outputFrameRate({ ...rates(25, 25), fieldOrder: 'tt', fieldMotion: 'fields' })).toBe(50);
   });
 
   it('caps a source faster than 60 fps, or with a millisecond time base, at 60', () => {
@@ -240,5 +270,78 @@ describe('pinnedSourceOptions', () => {
     const args = buildTranscodeArgs({ ...jobArgs, inputPath: 'https://media/x.mp4', sourceEtag: 'abc' });
     expect(args.indexOf('-headers')).toBeLessThan(args.indexOf('-i'));
     expect(args[args.indexOf('-headers') + 1]).toBe('If-Match: "abc"\r\n');
+  });
+});
+
+describe('video decisions from the probed stream', () => {
+  const stream = (overrides: Partial<ProbedVideoStream> = {}): ProbedVideoStream => ({
+    width: 640, height: 480, rotation: 0, sampleAspectRatio: 1, pixFmt: 'yuv420p', codec: 'h264',
+    frameRate: { base: 25, average: 25 }, index: 0, fieldOrder: 'progressive', color: {}, ...overrides,
+  });
+  const filterOf = (args: string[]) => args[args.indexOf('-vf') + 1] ?? '';
+
+  it('maps the real video stream by its index, past a cover-art still', () => {
+    const args = buildTranscodeArgs({ ...jobArgs, video: stream({ index: 2 }) });
+    expect(args[args.indexOf('-map') + 1]).toBe('0:2');
+  });
+
+  it('deinterlaces an interlaced source with bwdif, field by field, before scaling', () => {
+    const filter = filterOf(buildTranscodeArgs({ ...jobArgs, video: stream({ fieldOrder: 'tt' }) }));
+    expect(filter).toMatch(/^bwdif=mode=send_field:deint=all,scale=/);
+    expect(filterOf(buildTranscodeArgs({ ...jobArgs, video: stream() }))).not.toContain('bwdif');
+    expect(filterOf(buildTranscodeArgs({ ...jobArgs, video: stream({ fieldOrder: 'tt', fieldMotion: 'frames' }) }))).toMatch(/^bwdif=mode=send_frame:deint=all,/);
+  });
+
+  it('converts full range to limited and tags the output limited, keeping known colour tags', () => {
+    const args = buildTranscodeArgs({ ...jobArgs, video: stream({ color: { range: 'pc', space: 'bt709', primaries: 'bt709', transfer: 'bt709' } }) });
+    expect(filterOf(args)).toContain(`scale=${jobArgs.width}:${jobArgs.height}:out_range=tv`);
+    expect(args.join(' ')).toContain('-color_range tv -color_primaries bt709 -color_trc bt709 -colorspace bt709');
+    expect(filterOf(buildTranscodeArgs({ ...jobArgs, video: stream({ pixFmt: 'yuvj420p' }) }))).toContain('out_range=tv');
+    expect(buildTranscodeArgs({ ...jobArgs, video: stream({ color: { space: 'gbr' } }) })).not.toContain('-colorspace');
+    // Untagged full range: the matrix players assume for the size, so the range flag is written at all.
+    expect(buildTranscodeArgs({ ...jobArgs, video: stream({ color: { range: 'pc' } }) }).join(' ')).toContain('-color_range tv -colorspace smpte170m');
+  });
+
+  it('cuts a retimed output at the source duration, and leaves a source timing as it is alone', () => {
+    expect(buildTranscodeArgs({ ...jobArgs, frameRate: 24, durationSeconds: 4.04 }).join(' ')).toContain('-r 24 -t 4.040');
+    expect(buildTranscodeArgs({ ...jobArgs, durationSeconds: 4.04 })).not.toContain('-t');
+  });
+
+  it('crops an odd-sized source by a pixel instead of rescaling it', () => {
+    const filter = filterOf(buildTranscodeArgs({ ...jobArgs, width: 320, height: 240, video: stream({ width: 321, height: 241 }) }));
+    expect(filter).toMatch(/^crop=320:240:0:0,scale=320:240/);
+    // Fitted into a smaller box, it is scaled as before.
+    expect(filterOf(buildTranscodeArgs({ ...jobArgs, width: 160, height: 120, video: stream({ width: 321, height: 241 }) }))).not.toContain('crop');
+  });
+});
+
+describe('planAudio', () => {
+  const track = (overrides: Partial<ProbedAudioStream>): ProbedAudioStream => ({
+    index: 1, codec: 'mp3', channels: 2, language: undefined, isDefault: false, bitRate: 192_000, sampleRate: 48_000, ...overrides,
+  });
+
+  it('keeps the default-flagged track, else the first, and lists the others as dropped', () => {
+    const eng = track({ index: 1, language: 'eng' });
+    const fre = track({ index: 2, language: 'fre', isDefault: true });
+    expect(planAudio([eng, fre])).toMatchObject({ kept: fre, dropped: [eng] });
+    expect(planAudio([track({ index: 1 }), track({ index: 2 })])?.kept.index).toBe(1);
+    expect(planAudio([])).toBeUndefined();
+    expect(describeAudioTrack(fre, [eng, fre])).toBe('track 2 (fre, 2 ch, default)');
+  });
+
+  it('gives stereo 128k and 5.1 384k, and maps the kept track', () => {
+    expect(planAudio([track({ channels: 2 })])?.bitsPerSecond).toBe(128_000);
+    expect(planAudio([track({ channels: 6 })])?.bitsPerSecond).toBe(384_000);
+    const args = buildTranscodeArgs({ ...jobArgs, audio: planAudio([track({ index: 3, channels: 6 })]) });
+    expect(args.join(' ')).toContain('-map 0:3');
+    expect(args.join(' ')).toContain('-c:a aac -b:a 384k');
+  });
+
+  it('copies AAC that already fits the output instead of re-encoding it', () => {
+    const fitting = planAudio([track({ codec: 'aac', bitRate: 96_000 })]);
+    expect(fitting?.copy).toBe(true);
+    expect(buildTranscodeArgs({ ...jobArgs, audio: fitting }).join(' ')).toContain('-c:a copy');
+    expect(planAudio([track({ codec: 'aac', bitRate: 320_000 })])?.copy).toBe(false);
+    expect(planAudio([track({ codec: 'aac', bitRate: undefined })])?.copy).toBe(false);
   });
 });

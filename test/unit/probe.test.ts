@@ -46,10 +46,37 @@ describe('parseProbe on edge cases', () => {
   });
 
   it('finds nothing in the empty object ffprobe prints for a file it cannot read', () => {
-    expect(parseProbe('{}')).toEqual({ durationSeconds: undefined, video: undefined, hasAudio: false });
+    expect(parseProbe('{}')).toEqual({ durationSeconds: undefined, video: undefined, hasAudio: false, audio: [] });
   });
 
   it('rejects output that is not JSON as an invalid input', () => {
     expect(() => parseProbe('moov atom not found')).toThrow(expect.objectContaining({ name: 'InputInvalidError' }));
+  });
+
+  it('picks the real video past a cover-art still, flagged or an unflagged one-image track, with its index', () => {
+    const probe = parseProbe({
+      streams: [
+        { index: 0, codec_type: 'video', codec_name: 'png', width: 64, height: 64, disposition: { attached_pic: 1 } },
+        { index: 1, codec_type: 'video', codec_name: 'mjpeg', width: 64, height: 64 },
+        { index: 2, codec_type: 'video', codec_name: 'h264', width: 320, height: 240, field_order: 'tt', color_range: 'pc', color_space: 'unknown' },
+      ],
+    });
+
+    expect(probe.video).toMatchObject({ index: 2, codec: 'h264', fieldOrder: 'tt', color: { range: 'pc', space: undefined } });
+  });
+
+  it('lists every audio track with its language, default flag and channels', () => {
+    const probe = parseProbe({
+      streams: [
+        { index: 0, codec_type: 'video', codec_name: 'h264', width: 320, height: 240 },
+        { index: 1, codec_type: 'audio', codec_name: 'aac', channels: 2, bit_rate: '128000', tags: { language: 'eng' }, disposition: { default: 0 } },
+        { index: 2, codec_type: 'audio', codec_name: 'ac3', channels: 6, tags: { language: 'und' }, disposition: { default: 1 } },
+      ],
+    });
+
+    expect(probe.audio).toEqual([
+      { index: 1, codec: 'aac', channels: 2, language: 'eng', isDefault: false, bitRate: 128_000, sampleRate: undefined },
+      { index: 2, codec: 'ac3', channels: 6, language: undefined, isDefault: true, bitRate: undefined, sampleRate: undefined },
+    ]);
   });
 });

@@ -55,6 +55,22 @@ describe('video repository', () => {
     });
   });
 
+  it('records the audio tracks while processing, leaving out what the file does not say', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const tracks = [
+      { track: 1, language: 'eng', channels: 2, codec: 'aac', default: false, kept: false },
+      { track: 2, language: undefined, channels: 6, codec: 'ac3', default: true, kept: true },
+    ];
+    await expect(repository.recordAudioTracks(record.id, tracks)).resolves.toBe(true);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET #tracks = :tracks',
+      ConditionExpression: '#status = :processing',
+      ExpressionAttributeValues: { ':tracks': [tracks[0], { track: 2, channels: 6, codec: 'ac3', default: true, kept: true }], ':processing': 'processing' },
+    });
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(repository.recordAudioTracks(record.id, tracks)).resolves.toBe(false);
+  });
+
   it('drops a late progress write instead of failing', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     await expect(repository.updateProgress(record.id, 50)).resolves.toBe(false);

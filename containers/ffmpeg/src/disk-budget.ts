@@ -1,5 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { OutputTooLargeError } from '../../../functions/core/errors.ts';
+import type { OutputPlan } from './output-plan.ts';
+import type { ProbedVideo } from './probe.ts';
 
 /**
  * The most an x264 encode at `crf` can plausibly write, in bits per pixel per frame. At CRF 23 grainy or
@@ -52,4 +54,25 @@ export async function ensureDiskRoom(workDir: string, plan: PlannedOutput, freeB
 async function freeBytesAt(directory: string): Promise<number> {
   const stats = await statfs(directory);
   return stats.bavail * stats.bsize;
+}
+
+/** ensureDiskRoom for an output plan: a source of unknown duration cannot be judged, and is let through. */
+export async function ensureOutputFits(
+  workDir: string,
+  output: Pick<OutputPlan, 'size' | 'frameRate' | 'audio'> & { source: ProbedVideo; crf: number },
+  freeBytes?: (directory: string) => Promise<number>,
+): Promise<void> {
+  const { source, size, frameRate, audio, crf } = output;
+  if (source.durationSeconds === undefined) return;
+  await ensureDiskRoom(
+    workDir,
+    {
+      durationSeconds: source.durationSeconds,
+      ...size,
+      framesPerSecond: frameRate ?? source.video.frameRate.base ?? source.video.frameRate.average ?? 60,
+      crf,
+      audioBitsPerSecond: audio === undefined ? 0 : Math.max(audio.bitsPerSecond, audio.kept.bitRate ?? 0),
+    },
+    freeBytes,
+  );
 }

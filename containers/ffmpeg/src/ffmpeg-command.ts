@@ -4,6 +4,7 @@
  */
 import { quotedEtag } from './media-storage.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
+import { audioArgs, type AudioPlan } from './audio-plan.ts';
 import type { ProbedVideoStream } from './probe.ts';
 
 export interface Dimensions {
@@ -49,26 +50,55 @@ function floorToEven(value: number): number {
 
 /** The highest frame rate the output keeps; more only costs bits that players drop. */
 const MAX_OUTPUT_FRAME_RATE = 60;
+/** The lowest rate a variable or implausible source is encoded at (sparse timestamps: a slideshow, a still). */
+const MIN_RETIMED_FRAME_RATE = 24;
 const STANDARD_FRAME_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 48, 50, 60000 / 1001, 60];
+
+/** True for a source whose fields are stored interleaved (ffprobe field_order tt, bb, tb or bt). */
+export function isInterlaced(video: Partial<Pick<ProbedVideoStream, 'fieldOrder'>>): boolean {
+  return video.fieldOrder !== undefined && ['tt', 'bb', 'tb', 'bt'].includes(video.fieldOrder);
+}
+
+/**
+ * Interlaced video at up to 30 frames/s is deinterlaced at its field rate (1080i50: 50 fields/s of motion
+ * become 50p); film carried as fields (fieldMotion 'frames': 25PsF) and a stream already reported at more
+ * than 30 frames/s are deinterlaced frame for frame (bwdif keeps the woven lines where nothing moves).
+ */
+function deinterlacesToFieldRate(video: Partial<Pick<ProbedVideoStream, 'fieldOrder' | 'fieldMotion'>> & Pick<ProbedVideoStream, 'frameRate'>): boolean {
+  const rate = video.frameRate.base ?? video.frameRate.average;
+  return isInterlaced(video) && video.fieldMotion !== 'frames' && (rate === undefined || rate <= 30);
+}
 
 /**
  * The constant frame rate to encode at, or undefined to keep the source's timing as it is.
  *
- * A constant-rate source keeps its rate. A variable-rate one (phones, screen recorders, web streams:
- * base and average rates differ), one faster than 60 fps, or one whose rate is unknown, is encoded at a
- * constant rate — its average, snapped to the standard rate within 3 % (29.97 rather than 29.94), at
- * most 60 — so players, editors and seeking see regular frames instead of a 1000-fps time base.
+ * A constant-rate source between 1 and 60 fps keeps its rate (23.976 stays 23.976, 60 stays 60), doubled
+ * when it is deinterlaced at its field rate. Otherwise the output gets a standard rate, never a raw average:
+ * - variable rate (phones, screen recorders: base and average differ): the standard rate within 3 % of
+ *   the average if there is one, else the stream's base rate when that is a standard rate (15 then 30 fps
+ *   becomes 30, every frame kept), else the standard rate nearest the average;
+ * - unknown, sparse (< 1 fps) or absurd (> 60 fps) timestamps: the nearest standard rate after clamping to
+ *   24–60 fps, so a sparse source is never encoded at 0.001 fps nor an unknown one at 0.
  */
-export function outputFrameRate(video: Pick<ProbedVideoStream, 'frameRate'>): number | undefined {
-  const { base, average } = video.frameRate;
+export function outputFrameRate(video: Pick<ProbedVideoStream, 'frameRate'> & Partial<Pick<ProbedVideoStream, 'fieldOrder' | 'fieldMotion'>>): number | undefined {
+  const factor = deinterlacesToFieldRate(video) ? 2 : 1;
+  const base = video.frameRate.base === undefined ? undefined : video.frameRate.base * factor;
+  const average = video.frameRate.average === undefined ? undefined : video.frameRate.average * factor;
   const rate = average ?? base;
   if (rate === undefined) return 30;
   const variable = base !== undefined && average !== undefined && Math.abs(base - average) / average > 0.01;
-  if (!variable && rate <= MAX_OUTPUT_FRAME_RATE) return undefined;
-  const capped = Math.min(rate, MAX_OUTPUT_FRAME_RATE);
-  const distance = (candidate: number) => Math.abs(candidate - capped) / candidate;
-  const nearest = STANDARD_FRAME_RATES.reduce((best, candidate) => (distance(candidate) < distance(best) ? candidate : best));
-  return Math.round((distance(nearest) <= 0.03 ? nearest : capped) * 1000) / 1000;
+  const plausible = (value: number) => value >= 1 && value <= MAX_OUTPUT_FRAME_RATE;
+  if (!variable && plausible(rate)) return factor === 1 ? undefined : rounded(rate);
+  const distance = (candidate: number, value: number) => Math.abs(candidate - value) / candidate;
+  const nearestTo = (value: number) =>
+    STANDARD_FRAME_RATES.reduce((best, candidate) => (distance(candidate, value) < distance(best, value) ? candidate : best));
+  if (variable && plausible(rate) && distance(nearestTo(rate), rate) <= 0.03) return rounded(nearestTo(rate));
+  if (variable && base !== undefined && plausible(base) && distance(nearestTo(base), base) <= 0.001) return rounded(nearestTo(base));
+  return rounded(nearestTo(Math.min(Math.max(rate, MIN_RETIMED_FRAME_RATE), MAX_OUTPUT_FRAME_RATE)));
+}
+
+function rounded(rate: number): number {
+  return Math.round(rate * 1000) / 1000;
 }
 
 // ---- the command -----------------------------------------------------------------------------------
@@ -97,8 +127,17 @@ export interface TranscodeArgsInput {
   crf: number;
   preset: X264Preset;
   hasAudio: boolean;
+  /** The probed source video: which stream to map, whether to deinterlace, its colour range and tags. */
+  video?: ProbedVideoStream | undefined;
+  /** The audio track to keep and how (see planAudio); without it the first track is encoded at 128k. */
+  audio?: AudioPlan | undefined;
   /** Encode at this constant frame rate (see outputFrameRate); undefined keeps the source's timing. */
   frameRate?: number | undefined;
+  /**
+   * The source's duration: a retimed output (frameRate set) is cut there, so the last frame of sparse
+   * timestamps is not held for one more source interval (a 4 s source saved as 6 s).
+   */
+  durationSeconds?: number | undefined;
   /** The ETag of the upload the workflow claimed: every read of a remote source is pinned to it. */
   sourceEtag?: string | undefined;
 }
@@ -121,6 +160,11 @@ const REMOTE_INPUT_OPTIONS = [
   '-reconnect_on_http_error', '5xx',
   '-reconnect_delay_max', '30',
 ];
+
+/** Everything that goes before `-i` for reading the source: reconnects for a URL, the ETag pin. */
+export function sourceInputOptions(location: string, etag: string | undefined): string[] {
+  return [...(isRemote(location) ? REMOTE_INPUT_OPTIONS : []), ...pinnedSourceOptions(location, etag)];
+}
 
 function isRemote(location: string): boolean {
   return /^https?:\/\//i.test(location);
@@ -147,7 +191,23 @@ function portraitFontSize(width: number, height: number): string {
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
   // Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);
   // setsar=1 turns anamorphic sources into square pixels, so W x H is what players show.
-  const filters = [`scale=${input.width}:${input.height}`, 'setsar=1'];
+  const video = input.video;
+  const filters: string[] = [];
+  // Interlaced sources are deinterlaced first (bwdif, at field rate up to 30 frames/s: see outputFrameRate).
+  if (video !== undefined && isInterlaced(video)) {
+    filters.push(`bwdif=mode=${deinterlacesToFieldRate(video) ? 'send_field' : 'send_frame'}:deint=all`);
+  }
+  // An odd-sized square-pixel source that fits its box loses its last row or column instead of being
+  // resampled by a fraction of a pixel (a blur over the whole picture).
+  if (video !== undefined && video.sampleAspectRatio === 1) {
+    const shown = displayDimensions(video);
+    const odd = shown.width % 2 === 1 || shown.height % 2 === 1;
+    if (odd && input.width === floorToEven(shown.width) && input.height === floorToEven(shown.height)) {
+      filters.push(`crop=${input.width}:${input.height}:0:0`);
+    }
+  }
+  // Full-range sources (VP9, JPEG-style yuvj) are converted to the limited range every player expects.
+  filters.push(`scale=${input.width}:${input.height}${video !== undefined && isFullRange(video) ? ':out_range=tv' : ''}`, 'setsar=1');
   if (input.subtitlesPath !== undefined) {
     const subtitles = [
       `filename=${escapeFilterValue(input.subtitlesPath)}`,
@@ -165,14 +225,13 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     // A decoding error ends the run instead of being skipped: a damaged or truncated upload fails as
     // input_invalid rather than coming out as a shorter or broken video (see classifyFfmpegFailure).
     '-xerror',
-    ...(isRemote(input.inputPath) ? REMOTE_INPUT_OPTIONS : []),
-    ...pinnedSourceOptions(input.inputPath, input.sourceEtag),
+    ...sourceInputOptions(input.inputPath, input.sourceEtag),
     '-i',
     input.inputPath,
     '-map',
-    '0:v:0',
+    video?.index === undefined ? '0:v:0' : `0:${video.index}`,
     // The trailing "?" keeps a video-only input valid.
-    ...(input.hasAudio ? ['-map', '0:a:0?'] : []),
+    ...(input.audio !== undefined ? ['-map', `0:${input.audio.kept.index}`] : input.hasAudio ? ['-map', '0:a:0?'] : []),
     '-vf',
     videoFilter,
     '-c:v',
@@ -185,7 +244,9 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     '-pix_fmt',
     'yuv420p',
     ...(input.frameRate === undefined ? [] : ['-fps_mode', 'cfr', '-r', String(input.frameRate)]),
-    ...(input.hasAudio ? ['-c:a', 'aac', '-b:a', '128k'] : ['-an']),
+    ...(input.frameRate === undefined || input.durationSeconds === undefined ? [] : ['-t', input.durationSeconds.toFixed(3)]),
+    ...(video === undefined ? [] : colourArgs(video)),
+    ...audioArgs(input),
     // moov atom first: playback starts before the whole file is downloaded.
     '-movflags',
     '+faststart',
@@ -193,5 +254,26 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     'pipe:1',
     '-nostats',
     input.outputPath,
+  ];
+}
+
+function isFullRange(video: ProbedVideoStream): boolean {
+  return video.color?.range === 'pc' || (video.pixFmt?.startsWith('yuvj') ?? false);
+}
+
+/**
+ * The output is tagged limited range, and keeps the source's primaries, transfer and matrix when known.
+ * A converted full-range source without a matrix tag gets the one players assume for its size (BT.709 from
+ * 720 lines, BT.601 below): the range is only written into the H.264 stream together with a colour description.
+ */
+function colourArgs(video: ProbedVideoStream): string[] {
+  const { primaries, transfer } = video.color ?? {};
+  const space = video.color?.space ?? (isFullRange(video) ? (Math.min(video.width, video.height) >= 720 ? 'bt709' : 'smpte170m') : undefined);
+  return [
+    '-color_range', 'tv',
+    ...(primaries === undefined ? [] : ['-color_primaries', primaries]),
+    ...(transfer === undefined ? [] : ['-color_trc', transfer]),
+    // An RGB source's "gbr" matrix does not describe the YUV output.
+    ...(space === undefined || space === 'gbr' ? [] : ['-colorspace', space]),
   ];
 }

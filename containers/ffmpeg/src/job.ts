@@ -3,30 +3,33 @@
  * subtitle sidecars in videos/, reported to Step Functions with the task token (success with the output's
  * metadata, or failure with an error name the ASL can match). Heartbeats keep the task alive meanwhile.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { InputInvalidError, MissingGlyphsError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
+import { InputInvalidError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
-import { dropCuesAfter, formatSrt, formatVtt, parseSubtitles, type Cue, type ParsedSubtitles } from '../../../functions/core/subtitles.ts';
+import { formatSrt, formatVtt } from '../../../functions/core/subtitles.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
+import { checkCuesCanBeDrawn, subtitlesWithin } from './burn-in-subtitles.ts';
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
-import { ensureDiskRoom } from './disk-budget.ts';
+import { ensureOutputFits } from './disk-budget.ts';
 import { encode } from './encode.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
-import { buildTranscodeArgs, displayDimensions, pinnedSourceOptions, fitWithinBox, outputFrameRate, type Dimensions } from './ffmpeg-command.ts';
+import { buildTranscodeArgs, displayDimensions, pinnedSourceOptions, type Dimensions } from './ffmpeg-command.ts';
 import { truncationOf } from './ffmpeg-diagnostics.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
-import { checkGlyphCoverage, describeMissingGlyphs, readFontCoverage, type FontCoverage, type MissingGlyphsMode } from './glyph-coverage.ts';
+import type { FontCoverage, MissingGlyphsMode } from './glyph-coverage.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { downloadObject, putText, uploadFile, type SourceLocator } from './media-storage.ts';
+import { planOutput } from './output-plan.ts';
 import { probe } from './probe.ts';
+import { recordTranscodeTask } from './task-metadata.ts';
 
 export interface TranscodeJob {
   videoId: string;
@@ -51,7 +54,7 @@ export interface TranscodeJob {
 export interface WorkerDeps {
   s3: S3Client;
   sfn: SFNClient;
-  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings' | 'recordTranscodeTask'>;
+  videos: Pick<VideoRepository, 'updateProgress' | 'addWarnings' | 'recordTranscodeTask' | 'recordAudioTracks'>;
   /** This task's ARN (see task-metadata.ts), recorded on the video so that DELETE can stop the task. */
   taskArn?: () => Promise<string | undefined>;
   logger: Logger;
@@ -83,8 +86,6 @@ export interface WorkerDeps {
   freeDiskBytes?: (directory: string) => Promise<number>;
 }
 
-/** The output's AAC bitrate (see buildTranscodeArgs), for the disk budget. */
-const AUDIO_BITS_PER_SECOND = 128_000;
 
 /**
  * - succeeded / failed: reported to Step Functions.
@@ -99,7 +100,7 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   const taskGone = new AbortController();
   const heartbeat = startHeartbeat(job.taskToken, deps, (reason) => taskGone.abort(reason));
   const abandoned = deps.signal ? AbortSignal.any([taskGone.signal, deps.signal]) : taskGone.signal;
-  await recordTranscodeTask(job, deps);
+  await recordTranscodeTask({ videoId: job.videoId, executionId: job.executionId, taskArn: deps.taskArn, videos: deps.videos, logger });
 
   let result: { ok: true; output: TranscodeOutput } | { ok: false; error: unknown };
   try {
@@ -126,17 +127,6 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   logger.error('job failed', { error: failure.error, cause: failure.cause, detail: describeError(result.error) });
   await sendTaskFailure(deps.sfn, job.taskToken, failure);
   return 'failed';
-}
-
-/** Names this task on the video, so DELETE stops it at once; the job goes on if it cannot. */
-async function recordTranscodeTask(job: TranscodeJob, deps: WorkerDeps): Promise<void> {
-  const taskArn = await deps.taskArn?.();
-  if (taskArn === undefined) return;
-  try {
-    await deps.videos.recordTranscodeTask(job.videoId, taskArn, job.executionId);
-  } catch (error) {
-    deps.logger.warn('could not record the task on the video (DELETE will stop it at its next heartbeat)', { error: describeError(error) });
-  }
 }
 
 async function transcode(
@@ -177,43 +167,35 @@ async function transcode(
     const source = await probe(sourceLocation, 'source', { ...probeOptions, inputOptions: pinnedSourceOptions(sourceLocation, job.sourceEtag) });
     const probeMs = elapsedSince(probeStartedAt);
 
-    const displayed = displayDimensions(source.video);
-    const size = fitWithinBox(displayed, job.box);
-    const frameRate = outputFrameRate(source.video);
+    const { displayed, size, video, frameRate, audio, audioWarnings } = await planOutput(source, {
+      location: sourceLocation,
+      etag: job.sourceEtag,
+      box: job.box,
+      ffmpegPath: deps.ffmpegPath,
+      timeoutMs: probeOptions.timeoutMs,
+      signal,
+    });
+    const fieldMotion = video.fieldMotion;
     logger.info('source probed', {
-      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio },
-      output: { ...size, frameRate: frameRate ?? 'as source' },
+      source: { ...source.video, displayed, durationSeconds: source.durationSeconds, hasAudio: source.hasAudio, audio: source.audio, fieldMotion },
+      output: { ...size, frameRate: frameRate ?? 'as source', audio: audio === undefined ? 'none' : { index: audio.kept.index, copy: audio.copy, bitsPerSecond: audio.bitsPerSecond } },
       downloadMs,
       probeMs,
     });
 
-    if (source.durationSeconds !== undefined) {
-      await ensureDiskRoom(workDir, {
-        durationSeconds: source.durationSeconds,
-        ...size,
-        framesPerSecond: frameRate ?? source.video.frameRate.base ?? source.video.frameRate.average ?? 60,
-        crf: job.crf,
-        audioBitsPerSecond: source.hasAudio ? AUDIO_BITS_PER_SECOND : 0,
-      }, deps.freeDiskBytes);
-    }
+    await ensureOutputFits(workDir, { source, size, frameRate, audio, crf: job.crf }, deps.freeDiskBytes);
 
     // Cues that start after the video's end would never show: dropped here, where the duration is known.
     const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
     if (cues.kept.length > 0) await writeFile(files.burnIn, formatSrt(cues.kept), 'utf8');
 
     // Glyph coverage, before a second of encoding: libass would draw boxes and ffmpeg still exit 0.
-    const coverageWarnings: string[] = [];
-    const coverage = cues.kept.length > 0 ? await (deps.fontCoverage ?? readFontCoverage)(resolve(job.fontsDir)) : undefined;
-    if (cues.kept.length > 0 && coverage === undefined) {
-      logger.warn('fontconfig (fc-list) is not available: glyph coverage is not checked before encoding');
-    }
-    const missingGlyphs = coverage && checkGlyphCoverage(cues.kept, coverage);
-    if (missingGlyphs) {
-      const message = describeMissingGlyphs(missingGlyphs);
-      logger.warn('subtitle characters without a glyph', { ...missingGlyphs, cues: missingGlyphs.cues.slice(0, 10), mode: job.missingGlyphs ?? 'warn' });
-      if (job.missingGlyphs === 'fail') throw new MissingGlyphsError(message);
-      coverageWarnings.push(message);
-    }
+    const coverageWarnings = await checkCuesCanBeDrawn(cues.kept, {
+      fontsDir: resolve(job.fontsDir),
+      mode: job.missingGlyphs ?? 'warn',
+      logger,
+      ...(deps.fontCoverage === undefined ? {} : { fontCoverage: deps.fontCoverage }),
+    });
 
     const encodeStartedAt = performance.now();
     const encoded = await encode(
@@ -228,7 +210,10 @@ async function transcode(
         crf: job.crf,
         preset: job.preset,
         hasAudio: source.hasAudio,
+        video,
+        audio,
         frameRate,
+        durationSeconds: source.durationSeconds,
         sourceEtag: job.sourceEtag,
       }),
       { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: job.fontName }, signal },
@@ -237,7 +222,7 @@ async function transcode(
     const encodeMs = elapsedSince(encodeStartedAt);
     // libass' own log lines tell the same story for characters the check already reported.
     const libassWarnings = coverageWarnings.length > 0 ? encoded.warnings.filter((warning) => !/no glyph/.test(warning)) : encoded.warnings;
-    const warnings = [...cues.warnings, ...coverageWarnings, ...libassWarnings];
+    const warnings = [...cues.warnings, ...coverageWarnings, ...audioWarnings, ...libassWarnings];
 
     const output = await probe(files.output, 'output', probeOptions);
     const truncated = truncationOf(source.durationSeconds, output.durationSeconds);
@@ -260,6 +245,19 @@ async function transcode(
     ]);
     const uploadMs = elapsedSince(uploadStartedAt);
 
+    if (audio !== undefined) {
+      const tracks = source.audio.map((track, position) => ({
+        track: position + 1,
+        language: track.language,
+        channels: track.channels,
+        codec: track.codec,
+        default: track.isDefault,
+        kept: track === audio.kept,
+      }));
+      await deps.videos.recordAudioTracks(job.videoId, tracks).catch((error: unknown) => {
+        logger.warn('audio tracks could not be written to the record', { error: describeError(error) });
+      });
+    }
     if (warnings.length > 0) {
       logger.warn('finished with warnings', { warnings });
       await deps.videos.addWarnings(job.videoId, warnings).catch((error: unknown) => {
@@ -291,20 +289,6 @@ async function transcode(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-/** The prepared subtitles, less the cues that start after the video ends. */
-async function subtitlesWithin(file: string, durationSeconds: number | undefined): Promise<{ kept: Cue[]; warnings: string[] }> {
-  let parsed: ParsedSubtitles;
-  try {
-    parsed = parseSubtitles(await readFile(file));
-  } catch (error) {
-    throw new SubtitlesInvalidError('The prepared subtitles could not be read', { cause: error });
-  }
-  if (durationSeconds === undefined) return { kept: parsed.cues, warnings: [] };
-  const within = dropCuesAfter(parsed, Math.round(durationSeconds * 1000));
-  // dropCuesAfter adds its warning after the parser's, which PrepareSubtitles has reported already.
-  return { kept: within.cues, warnings: within.warnings.slice(parsed.warnings.length) };
 }
 
 function elapsedSince(startedAt: number): number {

@@ -19,12 +19,38 @@ export interface ProbedVideoStream {
   codec: string | undefined;
   /** Frames per second: `r_frame_rate` (the stream's base rate) and `avg_frame_rate`; undefined when unknown. */
   frameRate: { base: number | undefined; average: number | undefined };
+  /** The stream's absolute index in the file (what `-map 0:N` names); the first video stream when unknown. */
+  index?: number | undefined;
+  /** ffprobe's field_order: "progressive", "tt", "bb", "tb", "bt" or unknown (undefined). */
+  fieldOrder?: string | undefined;
+  /**
+   * Not from ffprobe: what idet found in an interlaced stream (see field-motion.ts): 'fields' for a new
+   * instant in every field (video shot interlaced), 'frames' for film carried as fields; undefined if not looked.
+   */
+  fieldMotion?: 'fields' | 'frames' | undefined;
+  /** Colour description as ffprobe names it ("tv"/"pc", "bt709", ...); undefined when unknown. */
+  color?: { range?: string | undefined; space?: string | undefined; primaries?: string | undefined; transfer?: string | undefined };
+}
+
+/** One audio track of the source, for choosing which one the output keeps. */
+export interface ProbedAudioStream {
+  index: number;
+  codec: string | undefined;
+  channels: number | undefined;
+  /** ISO 639-2 from the `language` tag ("eng"), undefined when untagged or "und". */
+  language: string | undefined;
+  isDefault: boolean;
+  /** Bits per second, when the container says. */
+  bitRate: number | undefined;
+  sampleRate: number | undefined;
 }
 
 export interface ProbeResult {
   durationSeconds: number | undefined;
   video: ProbedVideoStream | undefined;
   hasAudio: boolean;
+  /** Every audio track, in file order. */
+  audio: ProbedAudioStream[];
 }
 
 export type ProbedVideo = ProbeResult & { video: ProbedVideoStream };
@@ -75,6 +101,15 @@ export async function probe(location: string, role: 'source' | 'output', options
 
 /** Only the parts of `ffprobe -show_format -show_streams -of json` we read; everything else passes. */
 const FfprobeStreamSchema = z.looseObject({
+  index: z.number().optional(),
+  channels: z.number().optional(),
+  bit_rate: z.string().optional(),
+  sample_rate: z.string().optional(),
+  field_order: z.string().optional(),
+  color_range: z.string().optional(),
+  color_space: z.string().optional(),
+  color_primaries: z.string().optional(),
+  color_transfer: z.string().optional(),
   codec_type: z.string().optional(),
   codec_name: z.string().optional(),
   width: z.number().optional(),
@@ -84,8 +119,8 @@ const FfprobeStreamSchema = z.looseObject({
   r_frame_rate: z.string().optional(),
   avg_frame_rate: z.string().optional(),
   duration: z.string().optional(),
-  disposition: z.looseObject({ attached_pic: z.number().optional() }).optional(),
-  tags: z.looseObject({ rotate: z.string().optional() }).optional(),
+  disposition: z.looseObject({ attached_pic: z.number().optional(), default: z.number().optional() }).optional(),
+  tags: z.looseObject({ rotate: z.string().optional(), language: z.string().optional() }).optional(),
   side_data_list: z
     .array(z.looseObject({ side_data_type: z.string().optional(), rotation: z.number().optional() }))
     .optional(),
@@ -95,6 +130,9 @@ const FfprobeOutputSchema = z.looseObject({
   format: z.looseObject({ duration: z.string().optional() }).optional(),
 });
 type FfprobeStream = z.infer<typeof FfprobeStreamSchema>;
+
+/** Codecs of cover art and stills: a stream of one of these is the video only when nothing else is. */
+const IMAGE_CODECS = new Set(['mjpeg', 'png', 'bmp', 'gif', 'webp', 'tiff']);
 
 /**
  * Reads ffprobe's JSON (text or already parsed). Lenient by design: ffprobe prints `{}` for a file it
@@ -115,8 +153,12 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
   }
   const { streams, format } = parsed.data;
 
-  // Cover art in audio files is a one-frame "video" stream; it is not a video to subtitle.
-  const videoStream = streams.find((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
+  // Cover art (in audio files, or an MKV/MP4 whose first video stream is a still) is a one-frame "video"
+  // stream flagged attached_pic; it is not the video to subtitle.
+  // An MKV can also carry the still as an ordinary first track (an MJPEG or PNG of one frame, no flag):
+  // an image-codec stream is passed over when a stream of a video codec follows.
+  const videoStreams = streams.filter((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
+  const videoStream = videoStreams.find((stream) => !IMAGE_CODECS.has(stream.codec_name ?? '')) ?? videoStreams[0];
   const video =
     videoStream && isPositive(videoStream.width) && isPositive(videoStream.height)
       ? {
@@ -127,6 +169,14 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
           pixFmt: videoStream.pix_fmt,
           codec: videoStream.codec_name,
           frameRate: { base: positiveRatio(videoStream.r_frame_rate, '/'), average: positiveRatio(videoStream.avg_frame_rate, '/') },
+          index: videoStream.index,
+          fieldOrder: known(videoStream.field_order),
+          color: {
+            range: known(videoStream.color_range),
+            space: known(videoStream.color_space),
+            primaries: known(videoStream.color_primaries),
+            transfer: known(videoStream.color_transfer),
+          },
         }
       : undefined;
 
@@ -134,7 +184,25 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
     durationSeconds: positiveNumber(format?.duration) ?? positiveNumber(videoStream?.duration),
     video,
     hasAudio: streams.some((stream) => stream.codec_type === 'audio'),
+    audio: streams.flatMap((stream, position) =>
+      stream.codec_type === 'audio'
+        ? [{
+            index: stream.index ?? position,
+            codec: stream.codec_name,
+            channels: isPositive(stream.channels) ? stream.channels : undefined,
+            language: known(stream.tags?.language?.toLowerCase(), ['und']),
+            isDefault: stream.disposition?.default === 1,
+            bitRate: positiveNumber(stream.bit_rate),
+            sampleRate: positiveNumber(stream.sample_rate),
+          }]
+        : [],
+    ),
   };
+}
+
+/** ffprobe writes "unknown" (or leaves the field out) for what the file does not say. */
+function known(value: string | undefined, alsoUnknown: string[] = []): string | undefined {
+  return value === undefined || value === '' || value === 'unknown' || alsoUnknown.includes(value) ? undefined : value;
 }
 
 function rotationOf(stream: FfprobeStream): number {

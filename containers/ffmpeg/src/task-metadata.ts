@@ -1,3 +1,6 @@
+import { describeError, type Logger } from '../../../functions/core/log.ts';
+import type { VideoRepository } from '../../../functions/core/video-repository.ts';
+
 /**
  * The task's own ARN, from the ECS task metadata endpoint v4 that Fargate gives every container
  * (ECS_CONTAINER_METADATA_URI_V4; the local ECS serves it too). The worker records it on the video so that
@@ -13,5 +16,22 @@ export async function ownTaskArn(metadataUri: string | undefined, timeoutMs = 2_
     return typeof TaskARN === 'string' && TaskARN.startsWith('arn:') ? TaskARN : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Names this task on the video, so DELETE stops it at once; the job goes on if it cannot. */
+export async function recordTranscodeTask(options: {
+  videoId: string;
+  executionId?: string | undefined;
+  taskArn?: (() => Promise<string | undefined>) | undefined;
+  videos: Pick<VideoRepository, 'recordTranscodeTask'>;
+  logger: Logger;
+}): Promise<void> {
+  const taskArn = await options.taskArn?.();
+  if (taskArn === undefined) return;
+  try {
+    await options.videos.recordTranscodeTask(options.videoId, taskArn, options.executionId);
+  } catch (error) {
+    options.logger.warn('could not record the task on the video (DELETE will stop it at its next heartbeat)', { error: describeError(error) });
   }
 }
