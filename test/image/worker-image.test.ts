@@ -40,6 +40,43 @@ describe('the worker image', () => {
     expect(stdout).toMatch(/^\s*A\S*\s+aac\s/m);
   });
 
+  it('has every filter the worker\'s commands can use: deinterlacing, cropping, range conversion, the burn-in, idet', async () => {
+    // The worker's own command for a source that takes every video step: interlaced, odd-sized, full range.
+    const args = buildTranscodeArgs({
+      inputPath: '/work/source.mkv',
+      outputPath: '/work/output.mp4',
+      subtitlesPath: '/work/subtitles.srt',
+      fontsDir: '/usr/share/fonts/truetype/dejavu',
+      fontName: 'DejaVu Sans',
+      width: 720,
+      height: 574,
+      crf: 23,
+      preset: 'veryfast',
+      hasAudio: true,
+      video: {
+        width: 721,
+        height: 575,
+        rotation: 0,
+        sampleAspectRatio: 1,
+        pixFmt: 'yuvj420p',
+        codec: 'mpeg2video',
+        frameRate: { base: 25, average: 25 },
+        fieldOrder: 'tt',
+        color: { range: 'pc' },
+      },
+    });
+    const graph = args[args.indexOf('-vf') + 1]!;
+    // Filters are separated by unescaped commas; the subtitles filter's own values escape theirs.
+    const used = graph.split(/(?<!\\),/).map((filter) => filter.split('=')[0]!);
+    // field-motion.ts reads an interlaced source's first frames through idet.
+    const needed = [...new Set([...used, 'idet'])];
+    expect(needed).toEqual(expect.arrayContaining(['bwdif', 'crop', 'scale', 'subtitles']));
+
+    const { stdout } = await inImage('ffmpeg -hide_banner -filters');
+    const available = new Set(stdout.split('\n').map((line) => line.trim().split(/\s+/)[1]));
+    expect(needed.filter((filter) => !available.has(filter))).toEqual([]);
+  });
+
   it('has the default font in FONTS_DIR', async () => {
     const { stdout } = await inImage('echo "$FONTS_DIR"; ls "$FONTS_DIR"');
     const [fontsDir, ...files] = stdout.trim().split('\n');
