@@ -59,3 +59,8 @@ export function localAwsEnvironment(endpoints: LocalEndpoints): Record<string, s
 function definedOnly(environment: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
+
+/** Of the local cloud's own environment, the named variables that are set (a process or a sandbox still needs some). */
+export function hostVariables(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+}

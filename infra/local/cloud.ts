@@ -6,7 +6,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../shared/repository.ts';
 import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 import { startGateway } from './apigateway/http-gateway.ts';
-import { localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
+import { hostVariables, localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
 import { credentialsEnvironment } from './iam/credentials.ts';
 import { assertPoliciesNameLocalResources, LocalAccess } from './iam/local-access.ts';
 import { requiredActionsForExecution } from './iam/required-actions.ts';
@@ -382,9 +382,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 /** Of the local cloud's own environment, what a function still sees: the shell's basics and the log settings. */
 const FUNCTION_HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'LOG_LEVEL', 'LOG_FORMAT', 'POWERTOOLS_DEV', 'POWERTOOLS_METRICS_DISABLED'];
 
-function hostVariables(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
-}
 
 /** The CDK app's policies, from the cache when the sources that shape them are unchanged (a cold start synthesizes). */
 async function loadPolicies(logger: CloudLog): Promise<LocalIamModel> {

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+
 /** A value that survives JSON.stringify/parse unchanged: what flows between workflow states. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -24,4 +27,24 @@ export async function readBody(request: AsyncIterable<Buffer | string>, maxBytes
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * An answer in the AWS JSON protocol the SDK's clients read (DynamoDB and Step Functions speak 1.0, ECS 1.1):
+ * the body, its length and a request id. Errors are bodies too, `{__type, message}`.
+ */
+export function writeAwsJson(
+  response: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  options: { protocolVersion: '1.0' | '1.1'; requestId?: string },
+): void {
+  if (response.headersSent) return;
+  const text = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'content-type': `application/x-amz-json-${options.protocolVersion}`,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': options.requestId ?? randomUUID(),
+  });
+  response.end(text);
 }

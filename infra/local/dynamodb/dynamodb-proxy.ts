@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudLog } from '../cloud-log.ts';
@@ -8,7 +7,7 @@ import type { LocalPrincipal } from '../iam/credentials.ts';
 import { AwsJsonError } from '../iam/json-request-signature.ts';
 import type { JsonEndpointAccess } from '../iam/local-access.ts';
 import { requiredActionsForDynamoDb, UnmodelledCallError, type DynamoDbCall } from '../iam/required-actions.ts';
-import { readBody } from '../json.ts';
+import { readBody, writeAwsJson } from '../json.ts';
 import { signedRequestOf } from '../sigv4.ts';
 
 /**
@@ -97,7 +96,7 @@ export async function startDynamoDbProxy(options: { target: string; access: Json
   };
 }
 
+
 function replyError(response: ServerResponse, statusCode: number, type: string, message: string): void {
-  response.writeHead(statusCode, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
-  response.end(JSON.stringify({ __type: type, message }));
+  writeAwsJson(response, statusCode, { __type: type, message }, { protocolVersion: '1.0' });
 }

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonAccessDeniedResponse } from '../iam/access-denied.ts';
 import { AwsJsonError } from '../iam/json-request-signature.ts';
 import type { JsonEndpointAccess } from '../iam/local-access.ts';
 import { requiredActionsForStopTask } from '../iam/required-actions.ts';
-import { readBody } from '../json.ts';
+import { readBody, writeAwsJson } from '../json.ts';
 import { signedRequestOf } from '../sigv4.ts';
 
 /** What the endpoint knows of a running task. */
@@ -126,12 +125,7 @@ async function authenticated(access: JsonEndpointAccess, request: IncomingMessag
   }
 }
 
+
 function reply(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/x-amz-json-1.1',
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': randomUUID(),
-  });
-  response.end(text);
+  writeAwsJson(response, status, body, { protocolVersion: '1.1' });
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
+import { hostVariables } from '../aws-environment.ts';
 import type { CloudLog } from '../cloud-log.ts';
 import type { EcsEndpoint } from './ecs-endpoint.ts';
 import type { JsonValue } from '../json.ts';
@@ -95,7 +96,7 @@ export function createLocalEcsRunner(options: {
     const taskArn = `${clusterArn.replace(':cluster/', ':task/')}/${taskId}`;
     // A container gets what the image and the platform give it on Fargate, nothing of the host's.
     const environment: Record<string, string> = {
-      ...(launch === 'docker' ? {} : hostEnvironment()),
+      ...(launch === 'docker' ? {} : hostVariables(HOST_VARIABLES)),
       ...(options.ecsEndpoint === undefined ? {} : { ECS_CONTAINER_METADATA_URI_V4: options.ecsEndpoint.metadataUriFor(taskArn) }),
       ...taskDefinition.environment,
       ...taskDefinition.taskEnvironment?.({ taskArn, taskId }),
@@ -296,11 +297,6 @@ function containerOverride(request: Record<string, JsonValue>, taskDefinition: L
   return overrides[0] ?? {};
 }
 
-function hostEnvironment(): Record<string, string> {
-  return Object.fromEntries(
-    HOST_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
-  );
-}
 
 /** `docker run` for one task: as Fargate runs it, with the task size's limits, on the host's network. */
 export function dockerRunArguments(spec: {

@@ -7,7 +7,7 @@ import type { AuthorizationRequest } from '../iam/authorizer.ts';
 import { AwsJsonError } from '../iam/json-request-signature.ts';
 import type { JsonEndpointAccess } from '../iam/local-access.ts';
 import { requiredActionsForExecution, requiredActionsForTaskResponse } from '../iam/required-actions.ts';
-import { readBody, type JsonValue } from '../json.ts';
+import { readBody, writeAwsJson, type JsonValue } from '../json.ts';
 import { signedRequestOf } from '../sigv4.ts';
 
 /**
@@ -265,8 +265,7 @@ function optionalString(body: Record<string, unknown>, field: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+
 function reply(response: ServerResponse, requestId: string, statusCode: number, body: unknown): void {
-  if (response.headersSent) return;
-  response.writeHead(statusCode, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId });
-  response.end(JSON.stringify(body));
+  writeAwsJson(response, statusCode, body, { protocolVersion: '1.0', requestId });
 }
