@@ -269,9 +269,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: options.retryIntervalOverrides }),
     });
     let accepting = true;
-    const invokeFunction = async (modulePath: string, event: unknown) => {
+    const invokeFunction = async (modulePath: string, event: unknown, invocation: { requestId?: string; timeoutMs?: number } = {}) => {
       const handler = await loadHandler(modulePath);
-      return handler(event, createLambdaContext({ functionName: localFunctionOf(modulePath).name, requestId: randomUUID(), timeoutMs: 60_000 }));
+      return handler(
+        event,
+        createLambdaContext({
+          functionName: localFunctionOf(modulePath).name,
+          requestId: invocation.requestId ?? randomUUID(),
+          timeoutMs: invocation.timeoutMs ?? 60_000,
+        }),
+      );
     };
     const executions = new ExecutionRegistry({
       workflow,
@@ -291,10 +298,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         {
           name: 'cleanup',
           everyMs: options.cleanupIntervalMs ?? 3_600_000,
-          run: async (event) => {
-            const handler = await loadHandler(CLEANUP_FUNCTION_MODULE);
-            return handler(event, createLambdaContext({ functionName: 'vidp-cleanup', requestId: event.id, timeoutMs: 900_000 }));
-          },
+          run: (event) => invokeFunction(CLEANUP_FUNCTION_MODULE, event, { requestId: event.id, timeoutMs: 900_000 }),
         },
       ],
       logger,
