@@ -40,6 +40,7 @@ import {
   TRANSCODE_TASK_DEFINITION_ARN,
 } from './local-resources.ts';
 import type { S3FaultRule } from './s3/fault-injection.ts';
+import type { S3RequestRecord } from './s3/request-log.ts';
 import { startLocalS3 } from './s3/local-s3.ts';
 import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
 import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
@@ -115,6 +116,8 @@ export interface LocalCloud {
   runSchedule(name: 'cleanup'): Promise<unknown>;
   /** Makes the local S3 fail the next matching requests with a 5xx. */
   injectS3Fault(rule: S3FaultRule): void;
+  /** The requests the local S3 received for `key` (method, range, status), as its access log lists them. */
+  s3RequestsFor(key: string): S3RequestRecord[];
   /** Invokes the function of `functions/{group}/{name}.ts` directly, as `aws lambda invoke` would. */
   invokeFunction(modulePath: string, event: unknown): Promise<unknown>;
   /** Who holds which credentials, and what each may do: tests act as a role with its credentials. */
@@ -373,6 +376,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       events,
       runSchedule: (name) => scheduler.runNow(name),
       injectS3Fault: (rule) => s3.injectFault(rule),
+      s3RequestsFor: (key) => s3.requestsFor(key),
       invokeFunction,
       access,
       stop,

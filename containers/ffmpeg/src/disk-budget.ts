@@ -51,7 +51,7 @@ export async function ensureDiskRoom(workDir: string, plan: PlannedOutput, freeB
   );
 }
 
-async function freeBytesAt(directory: string): Promise<number> {
+export async function freeBytesAt(directory: string): Promise<number> {
   const stats = await statfs(directory);
   return stats.bavail * stats.bsize;
 }
