@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTranscodeArgs } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { changedShareInBottom, grayFrame, summarizeMedia } from '../../infra/dev-kit/media-inspect.ts';
 import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
+import { FORMAT_SOURCES, makeFormatSource } from '../support/media-corpus.ts';
 import { DEFAULT_WORKER_IMAGE } from '../../infra/local/cloud.ts';
 import { finalStatus, sampleClip, startHarness, submitVideo, type Harness } from '../support/workflow-harness.ts';
 
@@ -137,6 +138,28 @@ describe("the image's ffmpeg against Debian's on the host", () => {
     const { stderr } = await run('ffmpeg', ['-hide_banner', '-i', join(dir, 'host.mp4'), '-i', join(dir, 'image.mp4'), '-lavfi', 'psnr', '-f', 'null', '-']);
     const average = /PSNR .*average:(\S+)/.exec(stderr)?.[1];
     expect(average === 'inf' || Number(average) >= 45).toBe(true);
+  });
+
+  it('decodes every format of the media corpus (HEVC 10-bit, VP9/Opus WebM, ProRes/PCM MOV, MPEG-4/MP3 AVI) to the same pictures as Debian\'s', async () => {
+    const names = Object.keys(FORMAT_SOURCES);
+    for (const name of names) makeFormatSource(name, join(dir, name));
+    // Two lines per file: the hash of its video's frame hashes (these decoders are bit-exact), its audio codec.
+    const decodeAll = (root: string) =>
+      names
+        .map((name) => `ffmpeg -v error -xerror -i ${root}/${name} -map 0:v:0 -f framemd5 - | grep -v '^#' | md5sum; ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of csv=p=0 ${root}/${name}`)
+        .join('; ');
+    const { stdout: host } = await run('sh', ['-c', decodeAll(dir)], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout: image } = await run('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/work:ro`, '--entrypoint', 'sh', IMAGE, '-c', decodeAll('/work')], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(image).toBe(host);
+    expect(host).toContain('opus');
+    expect(host).toContain('pcm_s24le');
+    expect(host).toContain('mp3');
+    // Every stream decodes in full in the image, audio included.
+    const { stderr } = await run('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/work:ro`, '--entrypoint', 'sh', IMAGE, '-c',
+      names.map((name) => `ffmpeg -v error -xerror -i /work/${name} -map 0 -f null - || echo "failed: ${name}" >&2`).join('; ')]);
+    expect(stderr).toBe('');
   });
 });
 
