@@ -25,25 +25,25 @@ import { REPO_ROOT } from '../../infra/shared/repository.ts';
 import { makeSampleClip, sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);
-const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const TARGET = { resolution: '720p', crf: 23, preset: 'veryfast' } as const;
+export const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+export const TARGET = { resolution: '720p', crf: 23, preset: 'veryfast' } as const;
 const FONTS_DIR = process.env.FONTS_DIR ?? '/usr/share/fonts/truetype/dejavu';
-const OUT = join(REPO_ROOT, 'bench-output');
+export const OUT = join(REPO_ROOT, 'bench-output');
 
-const secondsOf = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+export const secondsOf = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 }
 
-async function timed(action: () => Promise<unknown>): Promise<number> {
+export async function timed(action: () => Promise<unknown>): Promise<number> {
   const startedAt = performance.now();
   await action();
   return performance.now() - startedAt;
 }
 
-async function ffmpeg(args: string[]): Promise<void> {
+export async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
 }
 
@@ -75,7 +75,8 @@ async function twoEncodes(source: string, subtitles: string, output: string): Pr
   await ffmpeg(['-hide_banner', '-loglevel', 'error', '-y', '-i', burned, '-vf', `scale=${box.width}:${box.height}:force_original_aspect_ratio=decrease:force_divisible_by=2`, ...x264, '-c:a', 'aac', '-movflags', '+faststart', output]);
 }
 
-interface PipelineRun {
+export interface PipelineRun {
+  videoId: string;
   /** Upload landed → saved. */
   ms: number;
   /** POST /videos → saved, the client's upload included. */
@@ -85,7 +86,7 @@ interface PipelineRun {
   timings?: Timings;
 }
 
-async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string): Promise<PipelineRun> {
+export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string): Promise<PipelineRun> {
   const api = createApiClient(cloud.apiUrl);
   const size = (await stat(source)).size;
   const createdAt = performance.now();
@@ -97,6 +98,7 @@ async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: st
   const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30 * 60_000, intervalMs: Number(process.env.BENCH_POLL_MS ?? 200) });
   const savedAt = performance.now();
   return {
+    videoId: created.video.id,
     ms: savedAt - landedAt,
     createToSavedMs: savedAt - createdAt,
     uploadMs: landedAt - uploadStartedAt,
