@@ -77,7 +77,7 @@ export interface WorkerDeps {
   /**
    * What ffmpeg reads the source from: in production a presigned URL (see presignedSourceLocator), so
    * decoding starts at once with HTTP range reads instead of after a full download, and the task's disk
-   * only has to hold the output.
+   * only has to hold the output (and a copy of a source whose streams are far apart: source-reading.ts).
    */
   locateSource: SourceLocator;
   /** Aborting it stops the job without reporting (the process is being stopped). */
