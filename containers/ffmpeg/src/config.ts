@@ -1,6 +1,14 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { CrfSchema, RESOLUTION_PRESETS, ResolutionSchema, X264PresetSchema } from '../../../functions/core/video.ts';
+import {
+  CrfSchema,
+  DEFAULT_MISSING_GLYPHS,
+  MissingGlyphsSchema,
+  RESOLUTION_PRESETS,
+  ResolutionSchema,
+  UNDETERMINED_LANGUAGE,
+  X264PresetSchema,
+} from '../../../functions/core/video.ts';
 import { FARGATE_PRICES } from './cost.ts';
 import type { TranscodeJob } from './job.ts';
 
@@ -19,7 +27,9 @@ export const WorkerJobEnvironmentSchema = z.object({
   CRF: z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(CrfSchema),
   PRESET: X264PresetSchema,
   /** Subtitle characters no font has: `warn` (burn anyway, warning on the record) or `fail` (`missing_glyphs`). */
-  MISSING_GLYPHS: z.enum(['warn', 'fail']).default('warn'),
+  MISSING_GLYPHS: MissingGlyphsSchema.default(DEFAULT_MISSING_GLYPHS),
+  /** The subtitles' language, a BCP 47 tag ("und" when not given): the face for Chinese, Japanese and Korean. */
+  SUBTITLE_LANGUAGE: z.string().min(1).default(UNDETERMINED_LANGUAGE),
 });
 
 /** The fixed part, the same for every job: what the task definition's container environment holds. */
@@ -70,5 +80,6 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     fontsDir: config.FONTS_DIR,
     fontName: config.FONT_NAME,
     missingGlyphs: config.MISSING_GLYPHS,
+    subtitleLanguage: config.SUBTITLE_LANGUAGE,
   };
 }

@@ -12,11 +12,12 @@ import { InputInvalidError, SubtitlesInvalidError } from '../../../functions/cor
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
-import { formatSrt, formatVtt } from '../../../functions/core/subtitles.ts';
+import { formatSidecarSrt, formatVtt } from '../../../functions/core/subtitle-sidecars.ts';
+import { formatBurnInSrt } from '../../../functions/core/subtitles.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
-import { checkCuesCanBeDrawn, subtitlesWithin } from './burn-in-subtitles.ts';
+import { checkCuesCanBeDrawn, styleFontFor, subtitlesWithin } from './burn-in-subtitles.ts';
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureOutputFits } from './disk-budget.ts';
 import { encode } from './encode.ts';
@@ -47,6 +48,8 @@ export interface TranscodeJob {
   preset: X264Preset;
   fontsDir: string;
   fontName: string;
+  /** The subtitles' language (BCP 47): picks the regional face for Chinese, Japanese and Korean. */
+  subtitleLanguage?: string | undefined;
   /** Characters no font has: burn anyway with a warning (default) or fail the job with `missing_glyphs`. */
   missingGlyphs?: MissingGlyphsMode;
 }
@@ -187,7 +190,7 @@ async function transcode(
 
     // Cues that start after the video's end would never show: dropped here, where the duration is known.
     const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
-    if (cues.kept.length > 0) await writeFile(files.burnIn, formatSrt(cues.kept), 'utf8');
+    if (cues.kept.length > 0) await writeFile(files.burnIn, formatBurnInSrt(cues.kept), 'utf8');
 
     // Glyph coverage, before a second of encoding: libass would draw boxes and ffmpeg still exit 0.
     const coverageWarnings = await checkCuesCanBeDrawn(cues.kept, {
@@ -196,6 +199,7 @@ async function transcode(
       logger,
       ...(deps.fontCoverage === undefined ? {} : { fontCoverage: deps.fontCoverage }),
     });
+    const fontName = await styleFontFor(job.subtitleLanguage, { fontName: job.fontName, logger });
 
     const encodeStartedAt = performance.now();
     const encoded = await encode(
@@ -204,7 +208,7 @@ async function transcode(
         outputPath: files.output,
         subtitlesPath: cues.kept.length > 0 ? files.burnIn : undefined,
         fontsDir: resolve(job.fontsDir),
-        fontName: job.fontName,
+        fontName,
         width: size.width,
         height: size.height,
         crf: job.crf,
@@ -216,7 +220,7 @@ async function transcode(
         durationSeconds: source.durationSeconds,
         sourceEtag: job.sourceEtag,
       }),
-      { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: job.fontName }, signal },
+      { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: fontName }, signal },
       { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
     );
     const encodeMs = elapsedSince(encodeStartedAt);
@@ -240,7 +244,7 @@ async function transcode(
     const uploadStartedAt = performance.now();
     await Promise.all([
       uploadFile(deps.s3, { bucket: job.bucket, key: outputKey, file: files.output, contentType: 'video/mp4', signal }),
-      putText(deps.s3, { bucket: job.bucket, key: sidecars.srt, body: formatSrt(cues.kept), contentType: 'application/x-subrip; charset=utf-8', signal }),
+      putText(deps.s3, { bucket: job.bucket, key: sidecars.srt, body: formatSidecarSrt(cues.kept), contentType: 'application/x-subrip; charset=utf-8', signal }),
       putText(deps.s3, { bucket: job.bucket, key: sidecars.vtt, body: formatVtt(cues.kept), contentType: 'text/vtt; charset=utf-8', signal }),
     ]);
     const uploadMs = elapsedSince(uploadStartedAt);
