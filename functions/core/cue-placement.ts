@@ -1,9 +1,9 @@
 /**
  * Where a cue sits on the picture. Subtitles say it two ways: WebVTT cue settings (`line:10% position:20%
  * align:start`) and, in SRT files from subtitle editors, a leading ASS override block (`{\an8}`,
- * `{\pos(192,40)}`). Both become one CuePlacement. The prepared SRT (PrepareSubtitles → worker) carries it
- * exactly as ASS tags, the burn-in as the nearest of the nine positions ffmpeg's SRT decoder keeps, the WebVTT
- * sidecar as cue settings; the SRT sidecar leaves it out (SRT has no placement of its own).
+ * `{\pos(192,40)}`). Both become one CuePlacement. The prepared SRT (PrepareSubtitles → worker) and the
+ * burn-in's ASS script carry it as ASS tags, the WebVTT sidecar as cue settings; the SRT sidecar leaves it out
+ * (SRT has no placement of its own).
  */
 
 /** ASS "numpad" alignment: 1–3 bottom, 4–6 middle, 7–9 top; left, centre, right within each row. */
@@ -123,28 +123,13 @@ export function vttSettingsOf(placement: CuePlacement | undefined): string {
   return settings.join(' ');
 }
 
-/** The placement as an ASS override block, exact (`\an` and `\pos`): how the prepared SRT carries it ('' for the default). */
+/** The placement as an ASS override block (`\an`, `\pos`): in the prepared SRT and the burn-in's ASS script ('' for the default). */
 export function assTagsOf(placement: CuePlacement | undefined): string {
   if (placement === undefined) return '';
   const position = placement.at
     ? `\\pos(${round((placement.at.x / 100) * PLAY_RES.x)},${round((placement.at.y / 100) * PLAY_RES.y)})`
     : '';
   return `{\\an${placement.alignment}${position}}`;
-}
-
-/**
- * The placement as the burn-in can draw it: ffmpeg's SRT decoder passes only `{\an…}` on to libass and drops
- * `\pos`, so a placed cue goes to the nearest of the nine positions (its row from where its anchor is, its
- * side from its alignment). '' for the default, bottom centre.
- */
-export function burnInTagsOf(placement: CuePlacement | undefined): string {
-  if (placement === undefined) return '';
-  let alignment = placement.alignment;
-  if (placement.at) {
-    const row: Vertical = placement.at.y < 100 / 3 ? 'top' : placement.at.y < 200 / 3 ? 'middle' : 'bottom';
-    alignment = alignmentOf(row, horizontalOf(placement.alignment));
-  }
-  return alignment === 2 ? '' : `{\\an${alignment}}`;
 }
 
 const LEADING_OVERRIDE_BLOCK = /^\{(\\[^}]*)\}/;

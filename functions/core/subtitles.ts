@@ -1,4 +1,4 @@
-import { assTagsOf, burnInTagsOf, placementFromAssTags, placementFromVttSettings, type CuePlacement } from './cue-placement.ts';
+import { assTagsOf, placementFromAssTags, placementFromVttSettings, type CuePlacement } from './cue-placement.ts';
 import { SubtitlesInvalidError } from './errors.ts';
 
 /**
@@ -136,16 +136,9 @@ export function dropCuesAfter(parsed: ParsedSubtitles, durationMs: number): Pars
  * override block (`{\an8\pos(…)}`), markup kept, so the worker reads back what the uploaded file said.
  */
 export function formatSrt(cues: readonly Cue[]): string {
-  return srtOf(cues, (cue) => `${assTagsOf(cue.placement)}${cue.text}`);
-}
-
-/** The cues as the SRT ffmpeg burns in: placement as one of the nine `{\an…}` positions its decoder keeps. */
-export function formatBurnInSrt(cues: readonly Cue[]): string {
-  return srtOf(cues, (cue) => `${burnInTagsOf(cue.placement)}${cue.text}`);
-}
-
-function srtOf(cues: readonly Cue[], textOf: (cue: Cue) => string): string {
-  return cues.map((cue, index) => `${index + 1}\n${srtTime(cue.startMs)} --> ${srtTime(cue.endMs)}\n${textOf(cue)}\n`).join('\n');
+  return cues
+    .map((cue, index) => `${index + 1}\n${srtTime(cue.startMs)} --> ${srtTime(cue.endMs)}\n${assTagsOf(cue.placement)}${cue.text}\n`)
+    .join('\n');
 }
 
 export function srtTime(totalMs: number): string {

@@ -53,6 +53,8 @@ const FPS = 10;
 const CUE_MS = 400;
 const FRAME_BYTES = WIDTH * HEIGHT;
 const SCRIPTS_PER_JOB = 4;
+/** The clip's length, in cues: enough for the longest job below (the shaping pairs). */
+const CUES_PER_CLIP = 8;
 const BATCHES = Array.from({ length: Math.ceil(CORPUS.length / SCRIPTS_PER_JOB) }, (_, batch) =>
   CORPUS.slice(batch * SCRIPTS_PER_JOB, (batch + 1) * SCRIPTS_PER_JOB));
 
@@ -103,7 +105,7 @@ const bright = (frame: Buffer) => frame.reduce((count, value) => count + (value 
 const differing = (a: Buffer, b: Buffer) => a.reduce((count, value, i) => count + (Math.abs(value - b[i]!) > 64 ? 1 : 0), 0);
 
 beforeAll(() => {
-  const seconds = (SCRIPTS_PER_JOB * CUE_MS) / 1000 + 0.2;
+  const seconds = (CUES_PER_CLIP * CUE_MS) / 1000 + 0.2;
   ffmpeg('-f', 'lavfi', '-i', `color=c=black:size=${WIDTH}x${HEIGHT}:rate=${FPS}:duration=${seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip);
 });
@@ -157,6 +159,29 @@ describe('a character no installed font has', () => {
     expect(failure.cause.message).toMatch(/^2 distinct subtitle characters/);
     expect(uploaded('videos/video-1/video.mp4')).toBeUndefined();
   }, 60_000);
+});
+
+describe('shaping, measured', () => {
+  // Each pair holds the same letters; the second is written so that a shaper must not join, combine or
+  // reorder them (ZWNJ between letters, a left-to-right override). Shaped text makes the two pictures differ;
+  // a renderer that only maps characters to glyphs would draw both alike.
+  const ZWNJ = '\u200c';
+  const PAIRS = [
+    { shaping: 'Arabic joining', shaped: 'مرحبا', unshaped: [...'مرحبا'].join(ZWNJ) },
+    { shaping: 'a Devanagari conjunct (क्ष)', shaped: 'क्ष', unshaped: `क्${ZWNJ}ष` },
+    { shaping: 'Devanagari conjuncts in a word (नमस्ते)', shaped: 'नमस्ते', unshaped: `नमस्${ZWNJ}ते` },
+    { shaping: 'right-to-left order (Hebrew)', shaped: 'שלום עולם', unshaped: '\u202dשלום עולם\u202c' },
+  ];
+  let frames: Buffer;
+  beforeAll(async () => {
+    ({ frames } = await burn('shaping', PAIRS.flatMap((pair) => [pair.shaped, pair.unshaped])));
+  }, 60_000);
+
+  it.each(PAIRS.map((pair, index) => [pair.shaping, index] as const))('%s is applied', (_shaping, index) => {
+    const shaped = frameOf(frames, 2 * index);
+    expect(bright(shaped)).toBeGreaterThan(20);
+    expect(differing(shaped, frameOf(frames, 2 * index + 1))).toBeGreaterThan(20);
+  });
 });
 
 describe('the face per language', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assTagsOf, placementFromAssTags, placementFromVttSettings } from '../../functions/core/cue-placement.ts';
-import { formatBurnInSrt, formatSrt, parseSubtitles } from '../../functions/core/subtitles.ts';
+import { formatSrt, parseSubtitles } from '../../functions/core/subtitles.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -54,11 +54,3 @@ describe('SRT placement tags', () => {
   });
 });
 
-describe('the burn-in', () => {
-  it('draws a placed cue at the nearest of the nine positions ffmpeg\'s SRT decoder keeps', () => {
-    const vtt = 'WEBVTT\n\n00:00:00.000 --> 00:00:01.000 line:90%\nLow\n\n00:00:01.000 --> 00:00:02.000 line:10% align:end\nHigh\n\n' +
-      '00:00:02.000 --> 00:00:03.000 line:50%,center\nMiddle\n\n00:00:03.000 --> 00:00:04.000\nDefault\n';
-    const texts = formatBurnInSrt(parseSubtitles(utf8(vtt)).cues).split('\n\n').map((cue) => cue.split('\n')[2]);
-    expect(texts).toEqual(['Low', '{\\an9}High', '{\\an5}Middle', 'Default']);
-  });
-});

@@ -39,7 +39,7 @@ export const WorkerTaskEnvironmentSchema = z.object({
   ECS_CONTAINER_METADATA_URI_V4: z.string().url().optional(),
   VIDEOS_TABLE: z.string().min(1),
   FONTS_DIR: z.string().min(1).default('/usr/share/fonts/truetype/dejavu'),
-  // Goes into libass' force_style, a comma-separated key=value list.
+  // Goes into the burn-in script's Style line, a comma-separated list.
   FONT_NAME: z.string().regex(/^[^,=]+$/, 'must be a font family name').default('DejaVu Sans'),
   WORK_DIR: z.string().min(1).default(() => os.tmpdir()),
   /** Keep well under the Transcode state's HeartbeatSeconds (300, which a cold Fargate start shares). */

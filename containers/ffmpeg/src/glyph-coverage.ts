@@ -5,7 +5,7 @@
  *
  * The fonts are read with fontconfig's own tools, once per worker start: `fc-list` for every font
  * fontconfig finds (what libass falls back to) and `fc-query` for the files in FONTS_DIR (what the
- * `subtitles` filter loads itself). They print each font's character set as hex ranges (`20-7e a0 …`),
+ * `ass` filter loads itself). They print each font's character set as hex ranges (`20-7e a0 …`),
  * exactly the set fontconfig matches on when libass asks for a fallback, in ~10 ms for 300 fonts. Parsing
  * the font files in Node (fontkit) would duplicate what fontconfig already computed, and could disagree
  * with what libass actually finds.

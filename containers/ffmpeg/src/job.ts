@@ -13,10 +13,10 @@ import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
 import { formatSidecarSrt, formatVtt } from '../../../functions/core/subtitle-sidecars.ts';
-import { formatBurnInSrt } from '../../../functions/core/subtitles.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
+import { formatAssScript, subtitleFontSize } from './ass-script.ts';
 import { checkCuesCanBeDrawn, styleFontFor, subtitlesWithin } from './burn-in-subtitles.ts';
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureOutputFits } from './disk-budget.ts';
@@ -153,7 +153,7 @@ async function transcode(
   try {
     const files = {
       subtitles: join(workDir, 'subtitles.srt'),
-      burnIn: join(workDir, 'burn-in.srt'),
+      burnIn: join(workDir, 'burn-in.ass'),
       output: join(workDir, 'output.mp4'),
     };
     const probeOptions = { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
@@ -190,7 +190,6 @@ async function transcode(
 
     // Cues that start after the video's end would never show: dropped here, where the duration is known.
     const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
-    if (cues.kept.length > 0) await writeFile(files.burnIn, formatBurnInSrt(cues.kept), 'utf8');
 
     // Glyph coverage, before a second of encoding: libass would draw boxes and ffmpeg still exit 0.
     const coverageWarnings = await checkCuesCanBeDrawn(cues.kept, {
@@ -200,6 +199,8 @@ async function transcode(
       ...(deps.fontCoverage === undefined ? {} : { fontCoverage: deps.fontCoverage }),
     });
     const fontName = await styleFontFor(job.subtitleLanguage, { fontName: job.fontName, logger });
+    const style = { fontName, fontSize: subtitleFontSize(size.width, size.height) };
+    if (cues.kept.length > 0) await writeFile(files.burnIn, formatAssScript(cues.kept, style), 'utf8');
 
     const encodeStartedAt = performance.now();
     const encoded = await encode(
@@ -208,7 +209,6 @@ async function transcode(
         outputPath: files.output,
         subtitlesPath: cues.kept.length > 0 ? files.burnIn : undefined,
         fontsDir: resolve(job.fontsDir),
-        fontName,
         width: size.width,
         height: size.height,
         crf: job.crf,
