@@ -12,12 +12,16 @@ import {
   ContentTypeSchema,
   CrfSchema,
   DEFAULT_CRF,
+  DEFAULT_MISSING_GLYPHS,
   DEFAULT_RESOLUTION,
   FilenameSchema,
+  MissingGlyphsSchema,
   MULTIPART_MAX_PARTS,
   MULTIPART_MIN_PART_BYTES,
   ResolutionSchema,
   SOURCE_EXTENSIONS,
+  SubtitleLanguageSchema,
+  UNDETERMINED_LANGUAGE,
   X264PresetSchema,
   toPublicVideo,
   type UploadSpec,
@@ -40,6 +44,9 @@ export const CreateUploadRequestSchema = z
     resolution: ResolutionSchema.default(DEFAULT_RESOLUTION),
     crf: CrfSchema.default(DEFAULT_CRF),
     preset: X264PresetSchema.optional(),
+    /** Subtitle characters no font has: burn anyway with a warning (default) or fail the job as `missing_glyphs`. */
+    missing_glyphs: MissingGlyphsSchema.default(DEFAULT_MISSING_GLYPHS),
+    subtitle_language: SubtitleLanguageSchema.optional(),
     subtitles: z.discriminatedUnion('source', [
       z.object({ source: z.literal('upload') }).strict(),
       z.object({ source: z.literal('url'), url: SubtitlesUrlSchema }).strict(),
@@ -123,6 +130,8 @@ export async function createUpload(request: CreateUploadRequest, deps: CreateUpl
     target_resolution: request.resolution,
     crf: request.crf,
     preset: request.preset ?? deps.config.FFMPEG_PRESET,
+    missing_glyphs: request.missing_glyphs,
+    subtitle_language: request.subtitle_language ?? UNDETERMINED_LANGUAGE,
     subtitles:
       request.subtitles.source === 'url'
         ? { source: 'url', url: request.subtitles.url }
@@ -156,6 +165,8 @@ async function replay(existing: VideoRecord, request: CreateUploadRequest, deps:
       ['resolution', existing.target_resolution, request.resolution],
       ['crf', existing.crf, request.crf],
       ['preset', existing.preset, request.preset ?? existing.preset],
+      ['missing_glyphs', existing.missing_glyphs ?? DEFAULT_MISSING_GLYPHS, request.missing_glyphs],
+      ['subtitle_language', existing.subtitle_language ?? UNDETERMINED_LANGUAGE, request.subtitle_language ?? UNDETERMINED_LANGUAGE],
       ['subtitles', existing.subtitles.source, request.subtitles.source],
       ['source_video_id', existing.source_video_id, request.source_video_id],
     ] as const

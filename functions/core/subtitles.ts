@@ -1,3 +1,4 @@
+import { assTagsOf, placementFromAssTags, placementFromVttSettings, type CuePlacement } from './cue-placement.ts';
 import { SubtitlesInvalidError } from './errors.ts';
 
 /**
@@ -9,7 +10,10 @@ import { SubtitlesInvalidError } from './errors.ts';
 export interface Cue {
   startMs: number;
   endMs: number;
+  /** The text libass draws: line breaks as \n, <i>/<b>/<u>/<font> markup and ASS override tags kept. */
   text: string;
+  /** Where the cue sits, when not at the bottom centre (WebVTT cue settings, or a leading `{\an8}`). */
+  placement?: CuePlacement;
 }
 
 export interface ParsedSubtitles {
@@ -58,6 +62,7 @@ export function parseSubtitles(bytes: Uint8Array): ParsedSubtitles {
   const format = lines[0]?.trimStart().startsWith('WEBVTT') ? 'vtt' : 'srt';
   const cues: Cue[] = [];
   const warnings: string[] = [];
+  const ignoredSettings = new Map<string, number>();
 
   for (const block of blocksOf(lines)) {
     if (format === 'vtt' && isVttMetadataBlock(block.lines, block.firstLine === 1)) continue;
@@ -83,16 +88,29 @@ export function parseSubtitles(bytes: Uint8Array): ParsedSubtitles {
     if (endMs <= startMs) {
       throw new SubtitlesInvalidError(`Subtitles line ${timingLineNumber}: the cue ends before it starts`);
     }
-    const cueText = block.lines
+    const joined = block.lines
       .slice(timingIndex + 1)
       .map((line) => (format === 'vtt' ? vttTextToSrt(line) : line).trimEnd())
       .join('\n')
+      // `\N` is ASS' hard line break, which editors write into SRT: one line break for every reader.
+      .replace(/\\N/g, '\n')
       .trim();
+    const tagged = placementFromAssTags(joined);
+    const cueText = tagged.text.trim();
     if (cueText === '') {
       warnings.push(`Subtitles line ${timingLineNumber}: empty cue dropped`);
       continue;
     }
-    cues.push({ startMs, endMs, text: cueText });
+    let placement = tagged.placement;
+    if (format === 'vtt') {
+      const settings = placementFromVttSettings(rest.trim().split(/\s+/).slice(1).join(' '));
+      placement = settings.placement ?? placement;
+      for (const name of settings.ignored) ignoredSettings.set(name, (ignoredSettings.get(name) ?? 0) + 1);
+    }
+    cues.push({ startMs, endMs, text: cueText, ...(placement ? { placement } : {}) });
+  }
+  for (const [name, count] of ignoredSettings) {
+    warnings.push(`The WebVTT cue setting "${name}" is not supported and was ignored (${count} cue${count === 1 ? '' : 's'})${VTT_SETTING_EFFECT[name] ?? ''}`);
   }
 
   if (cues.length === 0) {
@@ -113,34 +131,21 @@ export function dropCuesAfter(parsed: ParsedSubtitles, durationMs: number): Pars
   return { ...parsed, cues: kept, warnings: [...parsed.warnings, `${dropped} cue(s) start after the video ends and were dropped`] };
 }
 
-export function formatSrt(cues: readonly Cue[]): string {
-  return cues.map((cue, index) => `${index + 1}\n${srtTime(cue.startMs)} --> ${srtTime(cue.endMs)}\n${cue.text}\n`).join('\n');
-}
-
 /**
- * The same cues as WebVTT, for players that show subtitles as a track (`<track src=… kind=subtitles>`).
- * Text is escaped for VTT (`&`, `<` outside <i>/<b>/<u>) and ASS override blocks like `{\an8}`, which
- * libass honours in the burn-in but a VTT player would print, are left out.
+ * The cues as the prepared SRT PrepareSubtitles hands the worker: placement written exactly as a leading ASS
+ * override block (`{\an8\pos(…)}`), markup kept, so the worker reads back what the uploaded file said.
  */
-export function formatVtt(cues: readonly Cue[]): string {
-  const body = cues
-    .map((cue) => {
-      const text = cue.text
-        .replace(/\{\\[^}]*\}/g, '')
-        .replace(/&/g, '&amp;')
-        .replace(/<(?!\/?[ibu]>)/g, '&lt;')
-        .replace(/-->/g, '--&gt;');
-      return `${vttTime(cue.startMs)} --> ${vttTime(cue.endMs)}\n${text}\n`;
-    })
+export function formatSrt(cues: readonly Cue[]): string {
+  return cues
+    .map((cue, index) => `${index + 1}\n${srtTime(cue.startMs)} --> ${srtTime(cue.endMs)}\n${assTagsOf(cue.placement)}${cue.text}\n`)
     .join('\n');
-  return `WEBVTT\n\n${body}`;
 }
 
-function srtTime(totalMs: number): string {
+export function srtTime(totalMs: number): string {
   return clockTime(totalMs, ',');
 }
 
-function vttTime(totalMs: number): string {
+export function vttTime(totalMs: number): string {
   return clockTime(totalMs, '.');
 }
 
@@ -181,6 +186,13 @@ function vttTextToSrt(line: string): string {
     .replace(/&nbsp;/g, '\u00a0')
     .replace(/&amp;/g, '&');
 }
+
+/** What each unsupported WebVTT setting means for the burned-in picture. */
+const VTT_SETTING_EFFECT: Record<string, string> = {
+  vertical: ': those cues are burned as horizontal text',
+  region: ': those cues are placed by their own settings',
+  size: ': those cues wrap at the frame\'s width',
+};
 
 function truncate(value: string, max = 60): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;

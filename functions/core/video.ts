@@ -30,6 +30,33 @@ export const CRF_MAX = 51;
 export const DEFAULT_CRF = 23;
 export const CrfSchema = z.number().int().min(CRF_MIN).max(CRF_MAX);
 
+/** Subtitle characters no font has: `warn` burns them (as boxes) with a warning on the record, `fail` ends the job. */
+export const MissingGlyphsSchema = z.enum(['warn', 'fail']);
+export type MissingGlyphsMode = z.infer<typeof MissingGlyphsSchema>;
+export const DEFAULT_MISSING_GLYPHS: MissingGlyphsMode = 'warn';
+
+/** BCP 47's "undetermined": no language given, the default faces draw the subtitles. */
+export const UNDETERMINED_LANGUAGE = 'und';
+
+/**
+ * The subtitles' language as a BCP 47 tag (Whisper's "zh", "ja", or "zh-Hant", "pt-BR"), stored canonical
+ * ("zh-hant" → "zh-Hant"). It picks the face where languages share code points (Chinese, Japanese, Korean).
+ */
+export const SubtitleLanguageSchema = z
+  .string()
+  .trim()
+  .max(35)
+  .transform((tag, context) => {
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag);
+      if (canonical !== undefined) return canonical;
+    } catch {
+      // reported below
+    }
+    context.addIssue({ code: 'custom', message: 'must be a BCP 47 language tag such as "en", "zh-Hant" or "ja"' });
+    return z.NEVER;
+  });
+
 /** libx264 presets, fastest first. */
 export const X264_PRESETS = [
   'ultrafast',
@@ -158,6 +185,10 @@ export const VideoRecordSchema = z.object({
   crf: CrfSchema,
   preset: X264PresetSchema,
   subtitles: SubtitlesSpecSchema,
+  /** Absent on records made before it existed: the workflow's claim fills in the default. */
+  missing_glyphs: MissingGlyphsSchema.optional(),
+  /** BCP 47; "und" when not given (records made before it existed get it at the claim). */
+  subtitle_language: z.string().optional(),
   /** S3 key the source upload lands on. */
   source_key: z.string(),
   /** How the source is uploaded: a presigned POST, or a multipart upload for large files. */

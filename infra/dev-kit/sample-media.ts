@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { DEFAULT_SUBTITLE_FONT_SIZE, formatAssScript, type BurnInStyle } from '../../containers/ffmpeg/src/ass-script.ts';
+import { formatSrt, type Cue } from '../../functions/core/subtitles.ts';
 
 const run = promisify(execFile);
 
@@ -53,11 +55,17 @@ export function sampleCues(seconds: number, cueSeconds = 3, everySeconds = 4): S
 }
 
 export async function writeSrt(path: string, cues: readonly SampleCue[]): Promise<void> {
-  const time = (seconds: number) => {
-    const ms = Math.round(seconds * 1000);
-    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-    return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)},${pad(ms % 1000, 3)}`;
-  };
-  const text = cues.map((cue, i) => `${i + 1}\n${time(cue.startSeconds)} --> ${time(cue.endSeconds)}\n${cue.text}\n`).join('\n');
-  await writeFile(path, text, 'utf8');
+  await writeFile(path, formatSrt(cues.map(asCue)), 'utf8');
+}
+
+/**
+ * The burn-in script the worker writes for these cues (containers/ffmpeg/src/ass-script.ts): what its ffmpeg
+ * command reads, for the tests and the bench that run that command themselves.
+ */
+export async function writeBurnInScript(path: string, cues: readonly SampleCue[], style: Partial<BurnInStyle> = {}): Promise<void> {
+  await writeFile(path, formatAssScript(cues.map(asCue), { fontName: 'DejaVu Sans', fontSize: DEFAULT_SUBTITLE_FONT_SIZE, ...style }), 'utf8');
+}
+
+function asCue(cue: SampleCue): Cue {
+  return { startMs: Math.round(cue.startSeconds * 1000), endMs: Math.round(cue.endSeconds * 1000), text: cue.text };
 }

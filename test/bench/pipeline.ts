@@ -16,13 +16,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { subtitleFontSize } from '../../containers/ffmpeg/src/ass-script.ts';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
 import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { REPO_ROOT } from '../../infra/shared/repository.ts';
-import { makeSampleClip, sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
+import { makeSampleClip, sampleCues, writeBurnInScript, writeSrt, type SampleCue } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);
 export const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
@@ -47,16 +48,17 @@ export async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** Exactly the command the worker builds for this source and target. */
-async function workerCommand(source: string, subtitles: string, output: string): Promise<string[]> {
+/** Exactly the command the worker builds for this source and target, with the burn-in script it writes. */
+async function workerCommand(source: string, cues: readonly SampleCue[], output: string): Promise<string[]> {
   const probed = await probe(source, 'source', { ffprobePath: 'ffprobe', timeoutMs: 120_000, signal: new AbortController().signal });
   const size = fitWithinBox(displayDimensions(probed.video), RESOLUTION_PRESETS[TARGET.resolution]);
+  const script = join(OUT, 'burn-in.ass');
+  await writeBurnInScript(script, cues, { fontSize: subtitleFontSize(size.width, size.height) });
   return buildTranscodeArgs({
     inputPath: source,
     outputPath: output,
-    subtitlesPath: subtitles,
+    subtitlesPath: script,
     fontsDir: FONTS_DIR,
-    fontName: 'DejaVu Sans',
     width: size.width,
     height: size.height,
     crf: TARGET.crf,
@@ -113,7 +115,8 @@ export async function runPipelineBench(say: (line?: string) => void, cloud: Loca
   const source = join(OUT, 'source.mp4');
   const subtitles = join(OUT, 'subtitles.srt');
   say(`vidp bench — ${CLIP.seconds} s ${CLIP.width}x${CLIP.height} clip → ${TARGET.resolution}, preset ${TARGET.preset}, CRF ${TARGET.crf}`);
-  await Promise.all([makeSampleClip(source, CLIP), writeSrt(subtitles, sampleCues(CLIP.seconds))]);
+  const cues = sampleCues(CLIP.seconds);
+  await Promise.all([makeSampleClip(source, CLIP), writeSrt(subtitles, cues)]);
   say(`source: ${((await stat(source)).size / 1024 / 1024).toFixed(1)} MiB`);
 
   // Bare ffmpeg alone varies by several percent from run to run on 2 cores: pairs of (bare, pipeline)
@@ -121,7 +124,7 @@ export async function runPipelineBench(say: (line?: string) => void, cloud: Loca
   const bareRuns: number[] = [];
   const pipelineRuns: PipelineRun[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
-    bareRuns.push(await timed(async () => ffmpeg(await workerCommand(source, subtitles, join(OUT, 'bare.mp4')))));
+    bareRuns.push(await timed(async () => ffmpeg(await workerCommand(source, cues, join(OUT, 'bare.mp4')))));
     const run = await pipelineEndToEnd(cloud, source, subtitles);
     if (run.status !== 'saved') throw new Error(`the pipeline ended ${run.status}`);
     pipelineRuns.push(run);

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every performance figure the issues ask for, measured and printed in one run.
- * `npm run bench -- api`, `-- pipeline`, `-- media` or `-- image` runs one part (image: only when asked, or when the
+ * `npm run bench -- api`, `-- pipeline`, `-- sources`, `-- fonts` or `-- image` runs one part (image: only when asked, or when the
  * worker image exists: it needs `npm run image` and a Docker engine). One local cloud serves them all: the
  * functions it hosts in their sandboxes are cold-started once and measured warm.
  */
@@ -8,11 +8,11 @@ import '../../infra/local/polyfills.ts';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { runApiBench } from './api.ts';
 import { imageExists, runImageBench } from './image.ts';
-import { runMediaBench } from './media.ts';
+import { runFontsBench, runSourcesBench } from './media.ts';
 import { runPipelineBench } from './pipeline.ts';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const parts = { pipeline: runPipelineBench, api: runApiBench, image: runImageBench, media: runMediaBench } as const;
+const parts = { pipeline: runPipelineBench, api: runApiBench, image: runImageBench, sources: runSourcesBench, fonts: runFontsBench } as const;
 const wanted = process.argv.slice(2).filter((name): name is keyof typeof parts => name in parts);
 
 async function main(): Promise<void> {

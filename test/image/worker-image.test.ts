@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTranscodeArgs } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { changedShareInBottom, grayFrame, summarizeMedia } from '../../infra/dev-kit/media-inspect.ts';
-import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
+import { makeSampleClip, writeBurnInScript, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 import { FORMAT_SOURCES, makeFormatSource } from '../support/media-corpus.ts';
 import { DEFAULT_WORKER_IMAGE } from '../../infra/local/cloud.ts';
 import { finalStatus, sampleClip, startHarness, submitVideo, type Harness } from '../support/workflow-harness.ts';
@@ -36,7 +36,7 @@ describe('the worker image', () => {
 
   it('has ffmpeg and ffprobe with libass, libx264 and AAC', async () => {
     const { stdout } = await inImage('ffprobe -hide_banner -version >/dev/null && ffmpeg -hide_banner -filters && ffmpeg -hide_banner -encoders');
-    expect(stdout).toMatch(/^\s*\S+\s+subtitles\s/m);
+    expect(stdout).toMatch(/^\s*\S+\s+ass\s/m);
     expect(stdout).toMatch(/^\s*V\S*\s+libx264\s/m);
     expect(stdout).toMatch(/^\s*A\S*\s+aac\s/m);
   });
@@ -46,9 +46,8 @@ describe('the worker image', () => {
     const args = buildTranscodeArgs({
       inputPath: '/work/source.mkv',
       outputPath: '/work/output.mp4',
-      subtitlesPath: '/work/subtitles.srt',
+      subtitlesPath: '/work/burn-in.ass',
       fontsDir: '/usr/share/fonts/truetype/dejavu',
-      fontName: 'DejaVu Sans',
       width: 720,
       height: 574,
       crf: 23,
@@ -111,14 +110,13 @@ describe("the image's ffmpeg against Debian's on the host", () => {
 
   it("encodes the worker's command on a test clip to the same picture and sound", async () => {
     await makeSampleClip(join(dir, 'source.mp4'), { seconds: 3, width: 1280, height: 720 });
-    await writeSrt(join(dir, 'subtitles.srt'), [{ startSeconds: 0.5, endSeconds: 2.5, text: 'Ça va? Grüße' }]);
+    await writeBurnInScript(join(dir, 'burn-in.ass'), [{ startSeconds: 0.5, endSeconds: 2.5, text: 'Ça va? Grüße' }]);
     const argsIn = (root: string, output: string) =>
       buildTranscodeArgs({
         inputPath: join(root, 'source.mp4'),
         outputPath: join(root, output),
-        subtitlesPath: join(root, 'subtitles.srt'),
+        subtitlesPath: join(root, 'burn-in.ass'),
         fontsDir: '/usr/share/fonts/truetype/dejavu',
-        fontName: 'DejaVu Sans',
         width: 640,
         height: 360,
         crf: 23,

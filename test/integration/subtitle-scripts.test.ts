@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerDeps } from '../../containers/ffmpeg/src/job.ts';
+import { formatSrt, parseSubtitles } from '../../functions/core/subtitles.ts';
 import { arrangeCloud, reportedFailure, reportedOutput, runJob, uploaded } from '../support/transcode-job.ts';
 
 /**
@@ -52,6 +53,8 @@ const FPS = 10;
 const CUE_MS = 400;
 const FRAME_BYTES = WIDTH * HEIGHT;
 const SCRIPTS_PER_JOB = 4;
+/** The clip's length, in cues: enough for the longest job below (the shaping pairs). */
+const CUES_PER_CLIP = 8;
 const BATCHES = Array.from({ length: Math.ceil(CORPUS.length / SCRIPTS_PER_JOB) }, (_, batch) =>
   CORPUS.slice(batch * SCRIPTS_PER_JOB, (batch + 1) * SCRIPTS_PER_JOB));
 
@@ -72,9 +75,9 @@ function srt(texts: string[]): string {
 }
 
 /** Runs the worker on `clip` with these cues; returns the uploaded MP4's frames (grey) and the record's warnings. */
-async function burn(name: string, texts: string[], job: Parameters<typeof runJob>[2] = {}): Promise<{ frames: Buffer; warnings: string[] }> {
+async function burn(name: string, texts: string[] | { prepared: string }, job: Parameters<typeof runJob>[2] = {}): Promise<{ frames: Buffer; warnings: string[] }> {
   const subtitles = join(fixtures, `${name}.srt`);
-  writeFileSync(subtitles, srt(texts));
+  writeFileSync(subtitles, Array.isArray(texts) ? srt(texts) : texts.prepared);
   arrangeCloud(subtitles);
   const warnings: string[] = [];
   const videos: WorkerDeps['videos'] = {
@@ -102,7 +105,7 @@ const bright = (frame: Buffer) => frame.reduce((count, value) => count + (value 
 const differing = (a: Buffer, b: Buffer) => a.reduce((count, value, i) => count + (Math.abs(value - b[i]!) > 64 ? 1 : 0), 0);
 
 beforeAll(() => {
-  const seconds = (SCRIPTS_PER_JOB * CUE_MS) / 1000 + 0.2;
+  const seconds = (CUES_PER_CLIP * CUE_MS) / 1000 + 0.2;
   ffmpeg('-f', 'lavfi', '-i', `color=c=black:size=${WIDTH}x${HEIGHT}:rate=${FPS}:duration=${seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip);
 });
@@ -148,13 +151,80 @@ describe('a character no installed font has', () => {
     expect(warning).toContain('U+F0041 U+F0042');
   }, 60_000);
 
-  it('fails the job as missing_glyphs with MISSING_GLYPHS=fail, before encoding, and uploads nothing', async () => {
+  it('fails the job as missing_glyphs when it asks for that (missing_glyphs: "fail"), before encoding, and uploads nothing', async () => {
     await burn('missing-fail', texts, { job: { missingGlyphs: 'fail' } });
     const failure = reportedFailure();
     expect(failure.error).toBe('MissingGlyphsError');
     expect(failure.cause.code).toBe('missing_glyphs');
     expect(failure.cause.message).toMatch(/^2 distinct subtitle characters/);
     expect(uploaded('videos/video-1/video.mp4')).toBeUndefined();
+  }, 60_000);
+});
+
+describe('shaping, measured', () => {
+  // Each pair holds the same letters; the second is written so that a shaper must not join, combine or
+  // reorder them (ZWNJ between letters, a left-to-right override). Shaped text makes the two pictures differ;
+  // a renderer that only maps characters to glyphs would draw both alike.
+  const ZWNJ = '\u200c';
+  const PAIRS = [
+    { shaping: 'Arabic joining', shaped: 'مرحبا', unshaped: [...'مرحبا'].join(ZWNJ) },
+    { shaping: 'a Devanagari conjunct (क्ष)', shaped: 'क्ष', unshaped: `क्${ZWNJ}ष` },
+    { shaping: 'Devanagari conjuncts in a word (नमस्ते)', shaped: 'नमस्ते', unshaped: `नमस्${ZWNJ}ते` },
+    { shaping: 'right-to-left order (Hebrew)', shaped: 'שלום עולם', unshaped: '\u202dשלום עולם\u202c' },
+  ];
+  let frames: Buffer;
+  beforeAll(async () => {
+    ({ frames } = await burn('shaping', PAIRS.flatMap((pair) => [pair.shaped, pair.unshaped])));
+  }, 60_000);
+
+  it.each(PAIRS.map((pair, index) => [pair.shaping, index] as const))('%s is applied', (_shaping, index) => {
+    const shaped = frameOf(frames, 2 * index);
+    expect(bright(shaped)).toBeGreaterThan(20);
+    expect(differing(shaped, frameOf(frames, 2 * index + 1))).toBeGreaterThan(20);
+  });
+});
+
+describe('the face per language', () => {
+  // The same code points, drawn differently in Simplified and Traditional Chinese and in Japanese (picked by
+  // measuring: each pair of faces differs in about 100 pixels of these eight at this size).
+  const HAN = ['述令化遍返骨次外'];
+  const subtitleArea = (frames: Buffer) => frameOf(frames, 0).subarray(Math.floor(HEIGHT * 0.6) * WIDTH);
+
+  it('draws Han characters in the forms of the language the job names: zh-Hans, zh-Hant and ja all differ', async () => {
+    const simplified = subtitleArea((await burn('han-zh-hans', HAN, { job: { subtitleLanguage: 'zh-Hans' } })).frames);
+    const traditional = subtitleArea((await burn('han-zh-hant', HAN, { job: { subtitleLanguage: 'zh-Hant' } })).frames);
+    const japanese = subtitleArea((await burn('han-ja', HAN, { job: { subtitleLanguage: 'ja' } })).frames);
+    expect(bright(simplified)).toBeGreaterThan(60);
+    expect(differing(simplified, japanese)).toBeGreaterThan(40);
+    expect(differing(traditional, japanese)).toBeGreaterThan(40);
+    expect(differing(simplified, traditional)).toBeGreaterThan(40);
+  }, 60_000);
+
+  it('without a language, fontconfig\'s fallback draws them in the Japanese forms', async () => {
+    const unnamed = subtitleArea((await burn('han-und', HAN)).frames);
+    const japanese = subtitleArea((await burn('han-ja-again', HAN, { job: { subtitleLanguage: 'ja' } })).frames);
+    expect(bright(unnamed)).toBeGreaterThan(60);
+    expect(differing(unnamed, japanese)).toBe(0);
+  }, 60_000);
+});
+
+describe('WebVTT cue placement', () => {
+  /** The first and last rows holding subtitle pixels in the middle of cue `index`, as shares of the height. */
+  function rowsLit(frames: Buffer, index: number): { top: number; bottom: number } {
+    const frame = frameOf(frames, index);
+    const lit: number[] = [];
+    for (let y = 0; y < HEIGHT; y += 1) if (frame.subarray(y * WIDTH, (y + 1) * WIDTH).some((value) => value > 128)) lit.push(y);
+    return { top: (lit[0] ?? NaN) / HEIGHT, bottom: (lit.at(-1) ?? NaN) / HEIGHT };
+  }
+
+  it('burns a cue with line:10% at the top of the picture, line:50% in the middle, and one without settings at the bottom', async () => {
+    const vtt = `WEBVTT\n\n00:00:00.000 --> 00:00:00.400 line:10%\nUp here\n\n00:00:00.400 --> 00:00:00.800 line:50%,center\nIn the middle\n\n` +
+      '00:00:00.800 --> 00:00:01.200\nDown here\n';
+    const { frames } = await burn('placement', { prepared: formatSrt(parseSubtitles(new TextEncoder().encode(vtt)).cues) });
+    expect(rowsLit(frames, 0).bottom).toBeLessThan(0.25);
+    expect(rowsLit(frames, 1).top).toBeGreaterThan(0.35);
+    expect(rowsLit(frames, 1).bottom).toBeLessThan(0.65);
+    expect(rowsLit(frames, 2).top).toBeGreaterThan(0.75);
   }, 60_000);
 });
 

@@ -6,6 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTranscodeArgs, displayDimensions } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
+import { writeBurnInScript } from '../../infra/dev-kit/sample-media.ts';
 import {
   arrangeCloud,
   reportedFailure,
@@ -199,20 +200,19 @@ describe('probe with the real ffprobe', () => {
 });
 
 describe('filter values escaped for the real ffmpeg', () => {
-  it('delivers paths with quotes, colons, backslashes, brackets, commas and spaces to the subtitles filter intact', () => {
+  it('delivers paths with quotes, colons, backslashes, brackets, commas and spaces to the burn-in filter intact', async () => {
     // libass logs each file it loads from fontsdir: the log shows the path exactly as ffmpeg understood it.
     const awkwardDir = join(fixtures, "it's: [a], b;c\\d  ");
     mkdirSync(join(awkwardDir, 'fonts'), { recursive: true });
     copyFileSync(join(SYSTEM_FONTS_DIR, 'DejaVuSans.ttf'), join(awkwardDir, 'fonts', 'DejaVuSans.ttf'));
-    const subtitles = join(awkwardDir, "sub's:1.srt");
-    writeFileSync(subtitles, '1\n00:00:00,000 --> 00:00:01,000\nHello\n');
+    const subtitles = join(awkwardDir, "sub's:1.ass");
+    await writeBurnInScript(subtitles, [{ startSeconds: 0, endSeconds: 1, text: 'Hello' }]);
 
     const args = buildTranscodeArgs({
       inputPath: 'testsrc2=size=64x48:duration=0.2',
       outputPath: '-',
       subtitlesPath: subtitles,
       fontsDir: join(awkwardDir, 'fonts'),
-      fontName: 'DejaVu Sans',
       width: 64,
       height: 48,
       crf: 23,
@@ -223,7 +223,7 @@ describe('filter values escaped for the real ffmpeg', () => {
       encoding: 'utf8',
     });
 
-    // Exit 0: the subtitles filter opened its file (it fails the run when it cannot).
+    // Exit 0: the ass filter opened its file (it fails the run when it cannot).
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain(`Loading font file '${join(awkwardDir, 'fonts', 'DejaVuSans.ttf')}'`);
   });

@@ -116,14 +116,14 @@ describe.concurrent('subtitles in the formats people actually have are saved, as
     expect(await objectText(`videos/${video.id}/subtitles.srt`)).toBe("1\n00:00:00,200 --> 00:00:01,500\nCafé à l'hôtel, ça va?\n");
   });
 
-  it('a WebVTT file with a header, a note and cue settings', async () => {
+  it('a WebVTT file with a header, a note and cue settings: the sidecar keeps the cue\'s placement', async () => {
     const vtt = 'WEBVTT - from the subtitle editor\n\nNOTE made by hand\n\n00:00.200 --> 00:01.500 line:90%\n<v Ana>Olá <i>mundo</i>\n';
     const video = await submitVideo(harness, { source: files.clip!, subtitles: await writeTemp(harness, 'subs.vtt', vtt) });
 
     const final = await finalStatus(harness, video);
 
     await expectCleanEnd(harness, video, final, { status: 'saved' });
-    expect(await objectText(`videos/${video.id}/subtitles.vtt`)).toBe('WEBVTT\n\n00:00:00.200 --> 00:00:01.500\nOlá <i>mundo</i>\n');
+    expect(await objectText(`videos/${video.id}/subtitles.vtt`)).toBe('WEBVTT\n\n00:00:00.200 --> 00:00:01.500 line:90%\nOlá <i>mundo</i>\n');
     expect(final.subtitle_files?.vtt).toBe(`s3://${harness.cloud.bucket}/videos/${video.id}/subtitles.vtt`);
   });
 

@@ -47,7 +47,17 @@ describe('POST /videos', () => {
     expect(body.video).toMatchObject({ target_resolution: '1080p', crf: 12, preset: 'veryfast' });
   });
 
+  it('keeps the subtitle options: missing_glyphs, and subtitle_language in its canonical form ("und" when not given)', async () => {
+    ddb.on(PutCommand).resolves({});
+    const chosen = parse(await post({ ...validBody, missing_glyphs: 'fail', subtitle_language: 'ZH-hant' }));
+    expect(chosen.video).toMatchObject({ missing_glyphs: 'fail', subtitle_language: 'zh-Hant' });
+    const defaults = parse(await post(validBody));
+    expect(defaults.video).toMatchObject({ missing_glyphs: 'warn', subtitle_language: 'und' });
+  });
+
   it.each([
+    ['an unknown missing_glyphs mode', { missing_glyphs: 'ignore' }, 'body.missing_glyphs'],
+    ['a subtitle_language that is no language tag', { subtitle_language: 'Chinese please' }, 'body.subtitle_language'],
     ['a CRF above 51', { crf: 52 }, 'body.crf'],
     ['a lossless CRF (0)', { crf: 0 }, 'body.crf'],
     ['a near-lossless CRF (11)', { crf: 11 }, 'body.crf'],

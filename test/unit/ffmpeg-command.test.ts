@@ -17,9 +17,8 @@ const box720p = RESOLUTION_PRESETS['720p'];
 const jobArgs: TranscodeArgsInput = {
   inputPath: '/work/job/source.mp4',
   outputPath: '/work/job/output.mp4',
-  subtitlesPath: '/work/job/subtitles.srt',
+  subtitlesPath: '/work/job/burn-in.ass',
   fontsDir: '/usr/share/fonts/truetype/dejavu',
-  fontName: 'DejaVu Sans',
   width: 1280,
   height: 720,
   crf: 23,
@@ -130,18 +129,12 @@ describe('buildTranscodeArgs', () => {
     expect(args).toContain('-nostats');
   });
 
-  it('scales before burning in the subtitles with the configured fonts', () => {
+  it('scales before burning in the subtitles with the configured fonts and libass\' complex shaping', () => {
     const filter = valueAfter(buildTranscodeArgs(jobArgs), '-vf');
     expect(filter).toBe(
-      "scale=1280:720,setsar=1,subtitles=filename=\\'/work/job/subtitles.srt\\'" +
-        ":fontsdir=\\'/usr/share/fonts/truetype/dejavu\\':force_style=\\'FontName=DejaVu Sans\\'",
+      "scale=1280:720,setsar=1,ass=filename=\\'/work/job/burn-in.ass\\'" +
+        ":fontsdir=\\'/usr/share/fonts/truetype/dejavu\\':shaping=complex",
     );
-  });
-
-  it('sizes the subtitles of portrait video from its width, the shorter side', () => {
-    const filter = valueAfter(buildTranscodeArgs({ ...jobArgs, width: 406, height: 720 }), '-vf');
-    // The comma is escaped for the filtergraph: ffmpeg hands libass `FontName=DejaVu Sans,Fontsize=9`.
-    expect(filter).toContain("force_style=\\'FontName=DejaVu Sans\\,Fontsize=9\\'");
   });
 });
 

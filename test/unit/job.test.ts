@@ -233,7 +233,7 @@ describe('a job that succeeds with something to say', () => {
     const warnings = call?.args[0].input.ExpressionAttributeValues?.[':warnings'] as string[];
     // One warning: libass' own line about the same characters is not repeated.
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^\d+ distinct subtitle characters \(\d+ in all\) have no glyph in the worker's fonts and are drawn as empty boxes — scripts: Latin \d+.*; in 1 cues, first #1 at 00:00:00\.000/);
+    expect(warnings[0]).toMatch(/^\d+ distinct subtitle characters \(\d+ in all\) have no glyph in the worker's fonts and are drawn as empty boxes — scripts: Latin \d+.*; in 1 cue: #1 at 00:00:00\.000/);
   });
 
   it('fails the job as missing_glyphs before encoding when the job asks for it', async () => {

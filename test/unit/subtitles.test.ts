@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SubtitlesInvalidError } from '../../functions/core/errors.ts';
-import { dropCuesAfter, formatSrt, formatVtt, parseSubtitles } from '../../functions/core/subtitles.ts';
+import { dropCuesAfter, formatSrt, parseSubtitles } from '../../functions/core/subtitles.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const SRT = '1\n00:00:01,000 --> 00:00:02,500\nCafé crème\n\n2\n00:00:03,000 --> 00:00:04,000\nDéjà vu\n';
@@ -34,11 +34,11 @@ describe('parseSubtitles', () => {
     expect(parsed.cues[0]?.text).toBe('Café crème');
   });
 
-  it('reads WebVTT, skipping its header and notes and the markup libass does not know', () => {
+  it('reads WebVTT, skipping its header and notes and the markup libass does not know, keeping the cue\'s alignment', () => {
     const vtt = 'WEBVTT\n\nNOTE a comment\n\ncue-1\n00:01.000 --> 00:02.000 align:start\n<v Ana>Olá <i>mundo</i> &amp; tu\n';
     const parsed = parseSubtitles(utf8(vtt));
     expect(parsed.format).toBe('vtt');
-    expect(parsed.cues).toEqual([{ startMs: 1000, endMs: 2000, text: 'Olá <i>mundo</i> & tu' }]);
+    expect(parsed.cues).toEqual([{ startMs: 1000, endMs: 2000, text: 'Olá <i>mundo</i> & tu', placement: { alignment: 1 } }]);
   });
 
   it('sorts out-of-order cues and says so', () => {
@@ -86,22 +86,5 @@ describe('dropCuesAfter', () => {
     const parsed = dropCuesAfter(parseSubtitles(utf8(SRT)), 2_000);
     expect(parsed.cues).toHaveLength(1);
     expect(parsed.warnings.join()).toMatch(/1 cue\(s\) start after the video ends/);
-  });
-});
-
-describe('formatVtt', () => {
-  it('writes a WebVTT file with dot-separated milliseconds', () => {
-    expect(formatVtt([{ startMs: 3_723_004, endMs: 3_724_000, text: 'Ñandú' }])).toBe('WEBVTT\n\n01:02:03.004 --> 01:02:04.000\nÑandú\n');
-  });
-
-  it('keeps <i>/<b>/<u>, escapes what VTT would read as markup, and drops ASS override blocks', () => {
-    const vtt = formatVtt([{ startMs: 0, endMs: 1000, text: '{\\an8}<i>Tom & Jerry</i> <3 -->' }]);
-    expect(vtt).toContain('<i>Tom &amp; Jerry</i> &lt;3 --&gt;');
-    expect(vtt).not.toContain('an8');
-  });
-
-  it('round-trips through the parser', () => {
-    const parsed = parseSubtitles(utf8(SRT));
-    expect(parseSubtitles(utf8(formatVtt(parsed.cues))).cues).toEqual(parsed.cues);
   });
 });

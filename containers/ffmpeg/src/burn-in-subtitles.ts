@@ -7,6 +7,7 @@ import { MissingGlyphsError, SubtitlesInvalidError } from '../../../functions/co
 import type { Logger } from '../../../functions/core/log.ts';
 import { dropCuesAfter, parseSubtitles, type Cue, type ParsedSubtitles } from '../../../functions/core/subtitles.ts';
 import { checkGlyphCoverage, describeMissingGlyphs, readFontCoverage, type FontCoverage, type MissingGlyphsMode } from './glyph-coverage.ts';
+import { faceForLanguage, isFontFamilyInstalled } from './language-face.ts';
 
 /** The prepared subtitles, less the cues that start after the video ends. */
 export async function subtitlesWithin(file: string, durationSeconds: number | undefined): Promise<{ kept: Cue[]; warnings: string[] }> {
@@ -47,4 +48,20 @@ export async function checkCuesCanBeDrawn(
   options.logger.warn('subtitle characters without a glyph', { ...missingGlyphs, cues: missingGlyphs.cues.slice(0, 10), mode: options.mode });
   if (options.mode === 'fail') throw new MissingGlyphsError(message);
   return [message];
+}
+
+/**
+ * The style's font for the job: the regional CJK face its language asks for (language-face.ts) when fontconfig
+ * has it, else the configured font. A face that is missing is logged, not fatal: the fallback still draws Han
+ * characters, in the Japanese forms.
+ */
+export async function styleFontFor(
+  language: string | undefined,
+  options: { fontName: string; logger: Logger; isInstalled?: (family: string) => Promise<boolean> },
+): Promise<string> {
+  const face = faceForLanguage(language);
+  if (face === undefined) return options.fontName;
+  if (await (options.isInstalled ?? isFontFamilyInstalled)(face)) return face;
+  options.logger.warn('the face for the subtitles\' language is not installed: the default font draws them', { language, face });
+  return options.fontName;
 }

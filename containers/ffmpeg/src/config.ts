@@ -1,6 +1,14 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { CrfSchema, RESOLUTION_PRESETS, ResolutionSchema, X264PresetSchema } from '../../../functions/core/video.ts';
+import {
+  CrfSchema,
+  DEFAULT_MISSING_GLYPHS,
+  MissingGlyphsSchema,
+  RESOLUTION_PRESETS,
+  ResolutionSchema,
+  UNDETERMINED_LANGUAGE,
+  X264PresetSchema,
+} from '../../../functions/core/video.ts';
 import { FARGATE_PRICES } from './cost.ts';
 import type { TranscodeJob } from './job.ts';
 
@@ -19,7 +27,9 @@ export const WorkerJobEnvironmentSchema = z.object({
   CRF: z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(CrfSchema),
   PRESET: X264PresetSchema,
   /** Subtitle characters no font has: `warn` (burn anyway, warning on the record) or `fail` (`missing_glyphs`). */
-  MISSING_GLYPHS: z.enum(['warn', 'fail']).default('warn'),
+  MISSING_GLYPHS: MissingGlyphsSchema.default(DEFAULT_MISSING_GLYPHS),
+  /** The subtitles' language, a BCP 47 tag ("und" when not given): the face for Chinese, Japanese and Korean. */
+  SUBTITLE_LANGUAGE: z.string().min(1).default(UNDETERMINED_LANGUAGE),
 });
 
 /** The fixed part, the same for every job: what the task definition's container environment holds. */
@@ -29,7 +39,7 @@ export const WorkerTaskEnvironmentSchema = z.object({
   ECS_CONTAINER_METADATA_URI_V4: z.string().url().optional(),
   VIDEOS_TABLE: z.string().min(1),
   FONTS_DIR: z.string().min(1).default('/usr/share/fonts/truetype/dejavu'),
-  // Goes into libass' force_style, a comma-separated key=value list.
+  // Goes into the burn-in script's Style line, a comma-separated list.
   FONT_NAME: z.string().regex(/^[^,=]+$/, 'must be a font family name').default('DejaVu Sans'),
   WORK_DIR: z.string().min(1).default(() => os.tmpdir()),
   /** Keep well under the Transcode state's HeartbeatSeconds (300, which a cold Fargate start shares). */
@@ -70,5 +80,6 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     fontsDir: config.FONTS_DIR,
     fontName: config.FONT_NAME,
     missingGlyphs: config.MISSING_GLYPHS,
+    subtitleLanguage: config.SUBTITLE_LANGUAGE,
   };
 }

@@ -118,10 +118,9 @@ export function escapeFilterValue(value: string): string {
 export interface TranscodeArgsInput {
   inputPath: string;
   outputPath: string;
-  /** Undefined when no cue is left to burn in (all started after the video's end). */
+  /** The burn-in's ASS script; undefined when no cue is left to burn in (all started after the video's end). */
   subtitlesPath: string | undefined;
   fontsDir: string;
-  fontName: string;
   width: number;
   height: number;
   crf: number;
@@ -174,21 +173,11 @@ export function isRemote(location: string): boolean {
 /**
  * One ffmpeg pass: scale, burn in the subtitles, encode H.264/AAC into a progressive-download MP4.
  *
- * Paths should be absolute: the subtitles filter opens its file through libavformat, which would read
- * `name:rest` as a protocol. FFmpeg's log level stays at its default (info) on purpose: that is where
- * libass reports missing fonts, and the worker's font guard reads those lines.
+ * `subtitlesPath` is the ASS script of ass-script.ts (the style's font and size are in it). Paths should be
+ * absolute: the ass filter opens its file through libavformat, which would read `name:rest` as a protocol.
+ * FFmpeg's log level stays at its default (info) on purpose: that is where libass reports missing fonts, and
+ * the worker's font guard reads those lines.
  */
-/**
- * libass sizes text from the frame height (the default style's 16 of a 288-line script). For portrait
- * video that makes the text as tall as on a landscape frame of the same height but with half the width to
- * wrap in, so a long cue covers a third of the picture: the size follows the shorter side instead.
- */
-export const DEFAULT_SUBTITLE_FONT_SIZE = 16;
-function portraitFontSize(width: number, height: number): string {
-  if (height <= width) return '';
-  return `,Fontsize=${Math.round((DEFAULT_SUBTITLE_FONT_SIZE * width * 10) / height) / 10}`;
-}
-
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
   // Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);
   // setsar=1 turns anamorphic sources into square pixels, so W x H is what players show.
@@ -210,12 +199,8 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
   // Full-range sources (VP9, JPEG-style yuvj) are converted to the limited range every player expects.
   filters.push(`scale=${input.width}:${input.height}${video !== undefined && isFullRange(video) ? ':out_range=tv' : ''}`, 'setsar=1');
   if (input.subtitlesPath !== undefined) {
-    const subtitles = [
-      `filename=${escapeFilterValue(input.subtitlesPath)}`,
-      `fontsdir=${escapeFilterValue(input.fontsDir)}`,
-      `force_style=${escapeFilterValue(`FontName=${input.fontName}${portraitFontSize(input.width, input.height)}`)}`,
-    ].join(':');
-    filters.push(`subtitles=${subtitles}`);
+    // Complex shaping (HarfBuzz): Indic conjuncts and reordered vowel signs, not FriBidi alone (ass-script.ts).
+    filters.push(`ass=filename=${escapeFilterValue(input.subtitlesPath)}:fontsdir=${escapeFilterValue(input.fontsDir)}:shaping=complex`);
   }
   const videoFilter = filters.join(',');
 

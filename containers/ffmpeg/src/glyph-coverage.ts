@@ -5,7 +5,7 @@
  *
  * The fonts are read with fontconfig's own tools, once per worker start: `fc-list` for every font
  * fontconfig finds (what libass falls back to) and `fc-query` for the files in FONTS_DIR (what the
- * `subtitles` filter loads itself). They print each font's character set as hex ranges (`20-7e a0 …`),
+ * `ass` filter loads itself). They print each font's character set as hex ranges (`20-7e a0 …`),
  * exactly the set fontconfig matches on when libass asks for a fallback, in ~10 ms for 300 fonts. Parsing
  * the font files in Node (fontkit) would duplicate what fontconfig already computed, and could disagree
  * with what libass actually finds.
@@ -18,7 +18,7 @@ import type { Cue } from '../../../functions/core/subtitles.ts';
 
 const run = promisify(execFile);
 
-export type MissingGlyphsMode = 'warn' | 'fail';
+export type { MissingGlyphsMode } from '../../../functions/core/video.ts';
 
 export interface FontCoverage {
   has(codePoint: number): boolean;
@@ -162,7 +162,9 @@ export function describeMissingGlyphs(report: GlyphCoverageReport): string {
   const moreCues = report.cues.length > LISTED_CUES ? ` and ${report.cues.length - LISTED_CUES} more` : '';
   const codePoints = report.codePoints.slice(0, LISTED_CODE_POINTS).join(' ');
   const moreCodePoints = report.codePoints.length > LISTED_CODE_POINTS ? ` and ${report.codePoints.length - LISTED_CODE_POINTS} more` : '';
-  return `${report.missingCharacters} distinct subtitle characters (${report.occurrences} in all) have no glyph in the worker's fonts`
-    + ` and are drawn as empty boxes — scripts: ${scripts}; in ${report.cues.length} cues, first ${cues}${moreCues};`
+  const characters = report.missingCharacters === 1 ? '1 subtitle character' : `${report.missingCharacters} distinct subtitle characters`;
+  const inCues = report.cues.length === 1 ? `in 1 cue: ${cues}` : `in ${report.cues.length} cues, first ${cues}${moreCues}`;
+  return `${characters} (${report.occurrences} in all) ${report.missingCharacters === 1 ? 'has' : 'have'} no glyph in the worker's fonts`
+    + ` and ${report.missingCharacters === 1 ? 'is' : 'are'} drawn as empty boxes — scripts: ${scripts}; ${inCues};`
     + ` code points: ${codePoints}${moreCodePoints}`;
 }

@@ -12,12 +12,13 @@ import { InputInvalidError, SubtitlesInvalidError } from '../../../functions/cor
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
-import { formatSrt, formatVtt } from '../../../functions/core/subtitles.ts';
+import { formatSidecarSrt, formatVtt } from '../../../functions/core/subtitle-sidecars.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
-import { checkCuesCanBeDrawn, subtitlesWithin } from './burn-in-subtitles.ts';
+import { formatAssScript, subtitleFontSize } from './ass-script.ts';
 import { audioTrackRecords } from './audio-plan.ts';
+import { checkCuesCanBeDrawn, styleFontFor, subtitlesWithin } from './burn-in-subtitles.ts';
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureOutputFits } from './disk-budget.ts';
 import { encode } from './encode.ts';
@@ -49,6 +50,8 @@ export interface TranscodeJob {
   preset: X264Preset;
   fontsDir: string;
   fontName: string;
+  /** The subtitles' language (BCP 47): picks the regional face for Chinese, Japanese and Korean. */
+  subtitleLanguage?: string | undefined;
   /** Characters no font has: burn anyway with a warning (default) or fail the job with `missing_glyphs`. */
   missingGlyphs?: MissingGlyphsMode;
 }
@@ -152,7 +155,7 @@ async function transcode(
   try {
     const files = {
       subtitles: join(workDir, 'subtitles.srt'),
-      burnIn: join(workDir, 'burn-in.srt'),
+      burnIn: join(workDir, 'burn-in.ass'),
       output: join(workDir, 'output.mp4'),
     };
     const probeOptions = { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
@@ -194,7 +197,6 @@ async function transcode(
 
     // Cues that start after the video's end would never show: dropped here, where the duration is known.
     const cues = await subtitlesWithin(files.subtitles, source.durationSeconds);
-    if (cues.kept.length > 0) await writeFile(files.burnIn, formatSrt(cues.kept), 'utf8');
 
     // Glyph coverage, before a second of encoding: libass would draw boxes and ffmpeg still exit 0.
     const coverageWarnings = await checkCuesCanBeDrawn(cues.kept, {
@@ -203,6 +205,9 @@ async function transcode(
       logger,
       ...(deps.fontCoverage === undefined ? {} : { fontCoverage: deps.fontCoverage }),
     });
+    const fontName = await styleFontFor(job.subtitleLanguage, { fontName: job.fontName, logger });
+    const style = { fontName, fontSize: subtitleFontSize(size.width, size.height) };
+    if (cues.kept.length > 0) await writeFile(files.burnIn, formatAssScript(cues.kept, style), 'utf8');
 
     const encodeStartedAt = performance.now();
     const encoded = await encode(
@@ -211,7 +216,6 @@ async function transcode(
         outputPath: files.output,
         subtitlesPath: cues.kept.length > 0 ? files.burnIn : undefined,
         fontsDir: resolve(job.fontsDir),
-        fontName: job.fontName,
         width: size.width,
         height: size.height,
         crf: job.crf,
@@ -223,7 +227,7 @@ async function transcode(
         durationSeconds: source.durationSeconds,
         sourceEtag: job.sourceEtag,
       }),
-      { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: job.fontName }, signal },
+      { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: fontName }, signal },
       { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
     );
     const encodeMs = elapsedSince(encodeStartedAt);
@@ -247,7 +251,7 @@ async function transcode(
     const uploadStartedAt = performance.now();
     await Promise.all([
       uploadFile(deps.s3, { bucket: job.bucket, key: outputKey, file: files.output, contentType: 'video/mp4', signal }),
-      putText(deps.s3, { bucket: job.bucket, key: sidecars.srt, body: formatSrt(cues.kept), contentType: 'application/x-subrip; charset=utf-8', signal }),
+      putText(deps.s3, { bucket: job.bucket, key: sidecars.srt, body: formatSidecarSrt(cues.kept), contentType: 'application/x-subrip; charset=utf-8', signal }),
       putText(deps.s3, { bucket: job.bucket, key: sidecars.vtt, body: formatVtt(cues.kept), contentType: 'text/vtt; charset=utf-8', signal }),
     ]);
     const uploadMs = elapsedSince(uploadStartedAt);
