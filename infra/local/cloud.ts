@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -80,12 +81,23 @@ export interface LocalCloudOptions {
   ecsLaunch?: LocalEcsLaunch;
   /** The worker image the docker launch runs. Default: env LOCAL_ECS_IMAGE, else vidp-ffmpeg-worker:local. */
   workerImage?: string;
+  /**
+   * At most this many ECS tasks (encodes) run at once; the others wait their turn, their videos `queued`.
+   * Default: env LOCAL_MAX_TASKS, else the number of cores.
+   */
+  maxTasks?: number;
 }
 
 /** The deploy's default task size (infra/aws/deploy-config.ts): 2 vCPU, 4 GiB. */
 const LOCAL_TRANSCODE_CPU = 2048;
 const LOCAL_TRANSCODE_MEMORY_MIB = 4096;
 export const DEFAULT_WORKER_IMAGE = 'vidp-ffmpeg-worker:local';
+
+function maxTasksOf(value: string | undefined): number {
+  if (value === undefined || value === '') return availableParallelism();
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`LOCAL_MAX_TASKS must be a whole number of at least 1, not "${value}"`);
+  return Number(value);
+}
 
 function ecsLaunchOf(value: string | undefined): LocalEcsLaunch {
   if (value === undefined || value === '' || value === 'process') return 'process';
@@ -222,6 +234,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ecsEndpoint,
       clusterArn: LOCAL_CLUSTER_ARN,
       launch: ecsLaunch,
+      maxTasks: options.maxTasks ?? maxTasksOf(process.env.LOCAL_MAX_TASKS),
     });
     cleanups.push(ecs.stopAll);
 
