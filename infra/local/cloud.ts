@@ -118,6 +118,8 @@ export interface LocalCloud {
   stepFunctionsEndpoint: string;
   /** The ECS API (StopTask) the functions call. */
   ecsEndpoint: string;
+  /** How many ECS tasks run at once at most (LOCAL_MAX_TASKS). */
+  maxTasks: number;
   bucket: string;
   table: string;
   executions: ExecutionRegistry;
@@ -206,6 +208,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // The docker launch runs the image's own bundle; the process launch bundles the same source here.
     const workerCommand = ecsLaunch === 'docker' ? async () => [] : await prepareWorker(logger, cleanups);
     if (ecsLaunch === 'docker') logger(`[cloud] ECS tasks run as containers of ${workerImage}`);
+    const maxTasks = options.maxTasks ?? maxTasksOf(process.env.LOCAL_MAX_TASKS);
     const ecs = createLocalEcsRunner({
       taskDefinitions: {
         [TRANSCODE_TASK_DEFINITION_ARN]: {
@@ -234,7 +237,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ecsEndpoint,
       clusterArn: LOCAL_CLUSTER_ARN,
       launch: ecsLaunch,
-      maxTasks: options.maxTasks ?? maxTasksOf(process.env.LOCAL_MAX_TASKS),
+      maxTasks,
     });
     cleanups.push(ecs.stopAll);
 
@@ -380,6 +383,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamodbEndpoint: dynamodb.endpoint,
       stepFunctionsEndpoint: stepFunctions.endpoint,
       ecsEndpoint: ecsEndpoint.endpoint,
+      maxTasks,
       bucket: s3.bucket,
       table: dynamodb.table,
       executions,
