@@ -3,6 +3,7 @@ import { keys, UPLOADS_PREFIX, VIDEOS_PREFIX } from './keys.ts';
 import { log } from './log.ts';
 import { deleteObjects, listObjects } from './storage.ts';
 import type { VideoRepository } from './video-repository.ts';
+import { isInFlight } from './video.ts';
 
 export interface DeleteVideoDeps {
   repository: VideoRepository;
@@ -21,11 +22,11 @@ export interface DeleteVideoDeps {
  */
 export async function deleteVideo(id: string, deps: DeleteVideoDeps): Promise<void> {
   const record = await deps.repository.find(id);
-  if (record?.status === 'processing' && record.execution_id !== undefined) {
+  if (isInFlight(record?.status) && record?.execution_id !== undefined) {
     await deps.stopExecution(record.execution_id);
   }
   // After the execution: its task token is dead by then, so a worker that reports as it stops is refused.
-  if (record?.status === 'processing' && record.transcode_task_arn !== undefined) {
+  if (isInFlight(record?.status) && record?.transcode_task_arn !== undefined) {
     await deps.stopTask(record.transcode_task_arn);
   }
   if (record?.status === 'awaiting_upload' && record.upload?.method === 'MULTIPART') {

@@ -5,14 +5,14 @@ import type { Logger } from './log.ts';
 import type { VideoMetrics } from './metrics.ts';
 import { deleteObjects, listObjects } from './storage.ts';
 import type { VideoRepository } from './video-repository.ts';
-import type { VideoError, VideoRecord } from './video.ts';
+import { IN_FLIGHT_STATUSES, isInFlight, type VideoError, type VideoRecord } from './video.ts';
 
 /**
- * A video is `processing` only while its execution runs. When the execution is gone without saying so on
+ * A video is in flight (`queued` or `processing`) only while its execution runs. When the execution is gone without saying so on
  * the record — it reached its own TimeoutSeconds (which skips every Catch), it was aborted, or the local
  * cloud that ran it crashed or restarted — the reconciler ends the record `failed` with `interrupted`, a
  * code `POST …/retry` accepts, and removes what the interrupted run may have left (working files, a partial
- * output). Runs from the schedule (every record in `processing`) and on Step Functions' status events
+ * output). Runs from the schedule (every record in flight) and on Step Functions' status events
  * (one execution).
  */
 export interface ReconcileDeps {
@@ -55,14 +55,14 @@ async function executionState(sfn: ReconcileDeps['sfn'], executionArn: string): 
 }
 
 /**
- * Fails one `processing` record whose execution is known to have ended, and removes its leftovers. The
- * write is conditional on the record still being `processing` for that execution: a retry that started
+ * Fails one in-flight record whose execution is known to have ended, and removes its leftovers. The
+ * write is conditional on the record still being in flight for that execution: a retry that started
  * meanwhile, or a save that won the race, is left alone. Returns whether it failed the record.
  */
 async function failInterrupted(deps: ReconcileDeps, video: VideoRecord, state: Exclude<ExecutionState, 'RUNNING'>): Promise<boolean> {
   const now = (deps.now ?? (() => new Date()))();
   const failed = await deps.repository.markFailed(video.id, interrupted(state), now, {
-    onlyFrom: 'processing',
+    onlyFrom: 'in_flight',
     ...(video.execution_id === undefined ? {} : { executionId: video.execution_id }),
   });
   if (!failed) return false;
@@ -78,19 +78,21 @@ async function failInterrupted(deps: ReconcileDeps, video: VideoRecord, state: E
   return true;
 }
 
-/** Every record in `processing` whose execution is no longer running: what the schedule runs. */
+/** Every record in `queued` or `processing` whose execution is no longer running: what the schedule runs. */
 export async function reconcileProcessing(deps: ReconcileDeps): Promise<number> {
   const now = (deps.now ?? (() => new Date()))();
   let reconciled = 0;
-  let startKey: Record<string, string> | undefined;
-  do {
-    const page = await deps.repository.listCreatedBefore({ status: 'processing', before: now, limit: 100, ...(startKey ? { startKey } : {}) });
-    for (const video of page.videos) {
-      const state = video.execution_id === undefined ? 'GONE' : await executionState(deps.sfn, video.execution_id);
-      if (state !== 'RUNNING' && (await failInterrupted(deps, video, state))) reconciled += 1;
-    }
-    startKey = page.nextStartKey;
-  } while (startKey !== undefined);
+  for (const status of IN_FLIGHT_STATUSES) {
+    let startKey: Record<string, string> | undefined;
+    do {
+      const page = await deps.repository.listCreatedBefore({ status, before: now, limit: 100, ...(startKey ? { startKey } : {}) });
+      for (const video of page.videos) {
+        const state = video.execution_id === undefined ? 'GONE' : await executionState(deps.sfn, video.execution_id);
+        if (state !== 'RUNNING' && (await failInterrupted(deps, video, state))) reconciled += 1;
+      }
+      startKey = page.nextStartKey;
+    } while (startKey !== undefined);
+  }
   return reconciled;
 }
 
@@ -114,13 +116,13 @@ export function videoIdOfExecutionInput(input: string | null | undefined): strin
   }
 }
 
-/** One execution that ended (TIMED_OUT, ABORTED, FAILED): its video, if still `processing` for it. */
+/** One execution that ended (TIMED_OUT, ABORTED, FAILED): its video, if still in flight for it. */
 export async function reconcileExecution(deps: ReconcileDeps, change: ExecutionStatusChange): Promise<boolean> {
   const state = change.status as ExecutionState;
   if (state === 'RUNNING') return false;
   const videoId = videoIdOfExecutionInput(change.input);
   if (videoId === undefined) return false;
   const video = await deps.repository.find(videoId);
-  if (video?.status !== 'processing' || video.execution_id !== change.executionArn) return false;
+  if (!isInFlight(video?.status) || video?.execution_id !== change.executionArn) return false;
   return failInterrupted(deps, video, state);
 }

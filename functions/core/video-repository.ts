@@ -36,6 +36,10 @@ export type VideoIndexName = keyof typeof INDEX_PARTITION_KEYS;
 
 export type StartKey = Record<string, string>;
 
+/** The condition (and its values) of a write that only lands while the job is queued or processing. */
+const IN_FLIGHT_CONDITION = '#status IN (:queued, :processing)';
+const IN_FLIGHT_VALUES = { ':queued': 'queued', ':processing': 'processing' } as const satisfies Record<string, VideoStatus>;
+
 export interface VideoPage {
   videos: VideoRecord[];
   /** Where the next page starts; absent on the last page. */
@@ -47,11 +51,11 @@ export type ClientOwnedFields = Partial<Pick<VideoRecord, 'filename' | 'source_v
 
 /**
  * Every write is conditional: a record is created once, and its status only moves forward
- * (awaiting_upload → processing → saved | failed), whatever order events arrive in.
+ * (awaiting_upload → queued → processing → saved | failed), whatever order events arrive in.
  */
 export function createVideoRepository(client: DynamoDBDocumentClient, tableName: string) {
-  /** An update that only lands while the video is processing (false once the job has ended). */
-  const updateWhileProcessing = (
+  /** An update that only lands while the job is in flight, queued or processing (false once it has ended). */
+  const updateWhileInFlight = (
     id: string,
     updateExpression: string,
     attributes: { names: Record<string, string>; values: Record<string, unknown> },
@@ -60,9 +64,9 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
       TableName: tableName,
       Key: { id },
       UpdateExpression: updateExpression,
-      ConditionExpression: '#status = :processing',
+      ConditionExpression: IN_FLIGHT_CONDITION,
       ExpressionAttributeNames: { ...attributes.names, '#status': 'status' },
-      ExpressionAttributeValues: { ...attributes.values, ':processing': 'processing' satisfies VideoStatus },
+      ExpressionAttributeValues: { ...attributes.values, ...IN_FLIGHT_VALUES },
     });
 
   return {
@@ -151,52 +155,63 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
     },
 
     /**
-     * The ECS task that encodes a `processing` video, recorded by the worker as it starts (DELETE stops it).
-     * Only while the video is processing, and for that execution when given: a late task changes nothing.
+     * The worker's start: the video moves from `queued` to `processing`, with the ECS task that encodes it
+     * (DELETE stops that task) and a timeline entry (one per attempt: a retried task starts again). Only while
+     * the job is in flight, and for that execution when given: a late task changes nothing.
      */
-    async recordTranscodeTask(id: string, taskArn: string, executionId?: string): Promise<boolean> {
+    async recordTranscodeTask(id: string, taskArn: string | undefined, executionId?: string, now = new Date()): Promise<boolean> {
+      const entry: TimelineEntry = { status: 'processing', at: now.toISOString(), ...(executionId === undefined ? {} : { execution_id: executionId }) };
       return conditionalUpdate(client, {
         TableName: tableName,
         Key: { id },
-        UpdateExpression: 'SET #task = :task',
-        ConditionExpression: executionId === undefined ? '#status = :processing' : '#status = :processing AND #execution = :execution',
-        ExpressionAttributeNames: { '#task': 'transcode_task_arn', '#status': 'status', ...(executionId === undefined ? {} : { '#execution': 'execution_id' }) },
+        UpdateExpression: `SET ${taskArn === undefined ? '' : '#task = :task, '}#status = :processing, #updated = :now, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)`,
+        ConditionExpression: executionId === undefined ? IN_FLIGHT_CONDITION : `${IN_FLIGHT_CONDITION} AND #execution = :execution`,
+        ExpressionAttributeNames: {
+          ...(taskArn === undefined ? {} : { '#task': 'transcode_task_arn' }),
+          '#status': 'status',
+          '#updated': 'updated_at',
+          '#timeline': 'timeline',
+          ...(executionId === undefined ? {} : { '#execution': 'execution_id' }),
+        },
         ExpressionAttributeValues: {
-          ':task': taskArn,
-          ':processing': 'processing' satisfies VideoStatus,
+          ...(taskArn === undefined ? {} : { ':task': taskArn }),
+          ':now': now.toISOString(),
+          ':entry': [entry],
+          ':empty': [],
+          ...IN_FLIGHT_VALUES,
           ...(executionId === undefined ? {} : { ':execution': executionId }),
         },
       });
     },
 
-    /** Progress is advisory: a write that lands after the job left `processing` is dropped, not an error. */
+    /** Progress is advisory: a write that lands after the job has ended is dropped, not an error. */
     async updateProgress(id: string, percent: number, now = new Date()): Promise<boolean> {
       return conditionalUpdate(client, {
         TableName: tableName,
         Key: { id },
         UpdateExpression: 'SET #progress = :progress, #updated = :now',
-        ConditionExpression: '#status = :processing',
+        ConditionExpression: IN_FLIGHT_CONDITION,
         ExpressionAttributeNames: { '#progress': 'progress', '#updated': 'updated_at', '#status': 'status' },
         ExpressionAttributeValues: {
           ':progress': Math.round(Math.min(100, Math.max(0, percent)) * 10) / 10,
           ':now': now.toISOString(),
-          ':processing': 'processing' satisfies VideoStatus,
+          ...IN_FLIGHT_VALUES,
         },
       });
     },
 
     /**
      * Ends a job as failed. Only from a status that has not ended: a late failure never overwrites `saved`.
-     * With `executionId`, a record in `processing` must belong to that execution (a stale execution cannot
-     * fail a newer attempt); with `onlyFrom`, only records in that status change (cleanup expires uploads;
-     * the reconciler fails `processing` records of one execution only).
+     * With `executionId`, a record in flight must belong to that execution (a stale execution cannot fail a
+     * newer attempt); with `onlyFrom`, only records in that state change (cleanup expires uploads; the
+     * reconciler fails in-flight records of one execution only).
      * Returns false when the record had already ended (or does not exist).
      */
     async markFailed(
       id: string,
       error: VideoError,
       now = new Date(),
-      options: { executionId?: string; onlyFrom?: 'awaiting_upload' | 'processing' } = {},
+      options: { executionId?: string; onlyFrom?: 'awaiting_upload' | 'in_flight' } = {},
     ): Promise<boolean> {
       const entry: TimelineEntry = {
         status: 'failed',
@@ -204,7 +219,7 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
         code: error.code,
         ...(options.executionId === undefined ? {} : { execution_id: options.executionId }),
       };
-      let condition = '#status IN (:awaiting, :processing)';
+      let condition = '#status IN (:awaiting, :queued, :processing)';
       const values: Record<string, unknown> = {
         ':failed': 'failed' satisfies VideoStatus,
         ':awaiting': 'awaiting_upload' satisfies VideoStatus,
@@ -215,19 +230,19 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
       };
       if (options.onlyFrom === 'awaiting_upload') {
         condition = '#status = :awaiting';
-      } else if (options.onlyFrom === 'processing') {
+      } else if (options.onlyFrom === 'in_flight') {
         // DynamoDB refuses values the expressions do not use.
         delete values[':awaiting'];
-        values[':processing'] = 'processing' satisfies VideoStatus;
-        condition = '#status = :processing';
+        Object.assign(values, IN_FLIGHT_VALUES);
+        condition = IN_FLIGHT_CONDITION;
         if (options.executionId !== undefined) {
-          condition += ' AND #execution = :execution';
+          condition = `${condition} AND #execution = :execution`;
           values[':execution'] = options.executionId;
         }
       } else {
-        values[':processing'] = 'processing' satisfies VideoStatus;
+        Object.assign(values, IN_FLIGHT_VALUES);
         if (options.executionId !== undefined) {
-          condition = '#status = :awaiting OR (#status = :processing AND (attribute_not_exists(#execution) OR #execution = :execution))';
+          condition = `#status = :awaiting OR (${IN_FLIGHT_CONDITION} AND (attribute_not_exists(#execution) OR #execution = :execution))`;
           values[':execution'] = options.executionId;
         }
       }
@@ -280,7 +295,7 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
     /** Notes for the user, added while processing; dropped (false) once the job has ended. */
     async addWarnings(id: string, warnings: readonly string[]): Promise<boolean> {
       if (warnings.length === 0) return true;
-      return updateWhileProcessing(id, 'SET #warnings = list_append(if_not_exists(#warnings, :empty), :warnings)', {
+      return updateWhileInFlight(id, 'SET #warnings = list_append(if_not_exists(#warnings, :empty), :warnings)', {
         names: { '#warnings': 'warnings' },
         values: { ':warnings': [...warnings], ':empty': [] },
       });
@@ -288,7 +303,7 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
 
     /** The source's audio tracks, kept and dropped (see AudioTrackSchema); like warnings, only while processing. */
     async recordAudioTracks(id: string, tracks: readonly AudioTrack[]): Promise<boolean> {
-      return updateWhileProcessing(id, 'SET #tracks = :tracks', {
+      return updateWhileInFlight(id, 'SET #tracks = :tracks', {
         names: { '#tracks': 'audio_tracks' },
         // Absent fields left out: DynamoDB has no undefined.
         values: { ':tracks': tracks.map((track) => Object.fromEntries(Object.entries(track).filter(([, value]) => value !== undefined))) },

@@ -5,9 +5,19 @@ import { z } from 'zod';
  * Field names follow the service vidp replaces (snake_case), so existing clients keep working.
  */
 
-export const VIDEO_STATUSES = ['awaiting_upload', 'processing', 'saved', 'failed'] as const;
+/**
+ * `queued`: claimed by the workflow, waiting for its encode task to start (Fargate placing it and pulling the
+ * image on AWS; a free slot under LOCAL_MAX_TASKS on one machine). `processing`: the worker is on it.
+ */
+export const VIDEO_STATUSES = ['awaiting_upload', 'queued', 'processing', 'saved', 'failed'] as const;
 export const VideoStatusSchema = z.enum(VIDEO_STATUSES);
 export type VideoStatus = z.infer<typeof VideoStatusSchema>;
+
+/** The statuses of a job under way: its execution runs, and may have a task to stop. */
+export const IN_FLIGHT_STATUSES = ['queued', 'processing'] as const satisfies readonly VideoStatus[];
+export function isInFlight(status: VideoStatus | undefined): boolean {
+  return (IN_FLIGHT_STATUSES as readonly string[]).includes(status ?? '');
+}
 
 /** Output boxes: the video is scaled to fit inside, keeping its aspect ratio. */
 export const RESOLUTION_PRESETS = {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -81,12 +82,23 @@ export interface LocalCloudOptions {
   ecsLaunch?: LocalEcsLaunch;
   /** The worker image the docker launch runs. Default: env LOCAL_ECS_IMAGE, else vidp-ffmpeg-worker:local. */
   workerImage?: string;
+  /**
+   * At most this many ECS tasks (encodes) run at once; the others wait their turn, their videos `queued`.
+   * Default: env LOCAL_MAX_TASKS, else the number of cores.
+   */
+  maxTasks?: number;
 }
 
 /** The deploy's default task size (infra/aws/deploy-config.ts): 2 vCPU, 4 GiB. */
 const LOCAL_TRANSCODE_CPU = 2048;
 const LOCAL_TRANSCODE_MEMORY_MIB = 4096;
 export const DEFAULT_WORKER_IMAGE = 'vidp-ffmpeg-worker:local';
+
+function maxTasksOf(value: string | undefined): number {
+  if (value === undefined || value === '') return availableParallelism();
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`LOCAL_MAX_TASKS must be a whole number of at least 1, not "${value}"`);
+  return Number(value);
+}
 
 function ecsLaunchOf(value: string | undefined): LocalEcsLaunch {
   if (value === undefined || value === '' || value === 'process') return 'process';
@@ -107,6 +119,8 @@ export interface LocalCloud {
   stepFunctionsEndpoint: string;
   /** The ECS API (StopTask) the functions call. */
   ecsEndpoint: string;
+  /** How many ECS tasks run at once at most (LOCAL_MAX_TASKS). */
+  maxTasks: number;
   bucket: string;
   table: string;
   executions: ExecutionRegistry;
@@ -197,6 +211,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // The docker launch runs the image's own bundle; the process launch bundles the same source here.
     const workerCommand = ecsLaunch === 'docker' ? async () => [] : await prepareWorker(logger, cleanups);
     if (ecsLaunch === 'docker') logger(`[cloud] ECS tasks run as containers of ${workerImage}`);
+    const maxTasks = options.maxTasks ?? maxTasksOf(process.env.LOCAL_MAX_TASKS);
     const ecs = createLocalEcsRunner({
       taskDefinitions: {
         [TRANSCODE_TASK_DEFINITION_ARN]: {
@@ -225,6 +240,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ecsEndpoint,
       clusterArn: LOCAL_CLUSTER_ARN,
       launch: ecsLaunch,
+      maxTasks,
     });
     cleanups.push(ecs.stopAll);
 
@@ -370,6 +386,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamodbEndpoint: dynamodb.endpoint,
       stepFunctionsEndpoint: stepFunctions.endpoint,
       ecsEndpoint: ecsEndpoint.endpoint,
+      maxTasks,
       bucket: s3.bucket,
       table: dynamodb.table,
       executions,

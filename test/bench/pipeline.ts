@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { subtitleFontSize } from '../../containers/ffmpeg/src/ass-script.ts';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
-import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
+import { RESOLUTION_PRESETS, type Resolution, type Timings, type X264Preset } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { REPO_ROOT } from '../../infra/shared/repository.ts';
@@ -48,11 +48,17 @@ export async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
 }
 
+export interface BenchTarget {
+  resolution: Resolution;
+  crf: number;
+  preset: X264Preset;
+}
+
 /** Exactly the command the worker builds for this source and target, with the burn-in script it writes. */
-async function workerCommand(source: string, cues: readonly SampleCue[], output: string): Promise<string[]> {
+export async function workerCommand(source: string, cues: readonly SampleCue[], output: string, target: BenchTarget = TARGET): Promise<string[]> {
   const probed = await probe(source, 'source', { ffprobePath: 'ffprobe', timeoutMs: 120_000, signal: new AbortController().signal });
-  const size = fitWithinBox(displayDimensions(probed.video), RESOLUTION_PRESETS[TARGET.resolution]);
-  const script = join(OUT, 'burn-in.ass');
+  const size = fitWithinBox(displayDimensions(probed.video), RESOLUTION_PRESETS[target.resolution]);
+  const script = `${output}.burn-in.ass`;
   await writeBurnInScript(script, cues, { fontSize: subtitleFontSize(size.width, size.height) });
   return buildTranscodeArgs({
     inputPath: source,
@@ -61,8 +67,8 @@ async function workerCommand(source: string, cues: readonly SampleCue[], output:
     fontsDir: FONTS_DIR,
     width: size.width,
     height: size.height,
-    crf: TARGET.crf,
-    preset: TARGET.preset,
+    crf: target.crf,
+    preset: target.preset,
     hasAudio: probed.hasAudio,
     frameRate: outputFrameRate(probed.video),
   });

@@ -137,7 +137,7 @@ describe('a video uploaded through the API', () => {
 
   it('keeps the history of the job on the record: its execution, the timeline of statuses, timings and cost', () => {
     expect(saved.execution_id).toMatch(/^arn:aws:states:.*:execution:/);
-    expect(saved.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'saved']);
+    expect(saved.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'queued', 'processing', 'saved']);
     const times = saved.timeline!.map((entry) => Date.parse(entry.at));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     expect(saved.timeline?.[1]?.execution_id).toBe(saved.execution_id);

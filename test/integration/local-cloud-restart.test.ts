@@ -10,8 +10,8 @@ import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 import { repoPath } from '../../infra/shared/repository.ts';
 
 /**
- * `npm start` killed with SIGKILL while a video is processing, then started again on the same VIDP_DATA_DIR:
- * the video must not stay `processing`. Its execution died with the process; the reconciler fails it as
+ * `npm start` killed with SIGKILL while a video is in flight, then started again on the same VIDP_DATA_DIR:
+ * the video must not stay `queued` or `processing`. Its execution died with the process; the reconciler fails it as
  * `interrupted` within a minute, and a retry then saves it.
  */
 let dataDir: string;
@@ -65,13 +65,14 @@ afterAll(async () => {
 
 describe('a crash of the local cloud mid-job', () => {
   it('ends the video failed as interrupted within a minute of the restart, leaves no partial output, and a retry saves it', async () => {
-    // A long simulated Fargate start holds the job in `processing` long enough to crash the cloud there.
+    // A long simulated Fargate start holds the job `queued` (claimed, its worker not started) long enough to
+    // crash the cloud there.
     const first = await startCloud({ FARGATE_START_SECONDS: '30' });
     const api = createApiClient(first.apiUrl);
     const created = await api.createVideo({ filename: 'talk.mp4', content_type: 'video/mp4', size: statSync(clip).size, subtitles: { source: 'upload' } });
     await uploadSubtitles(created, subtitles);
     await uploadVideo(api, created, clip);
-    await vi.waitUntil(async () => (await api.getVideo(created.video.id)).status === 'processing', { timeout: 20_000, interval: 100 });
+    await vi.waitUntil(async () => (await api.getVideo(created.video.id)).status === 'queued', { timeout: 20_000, interval: 100 });
 
     await crash(first.process);
     const second = await startCloud({ FARGATE_START_SECONDS: '0' });

@@ -147,6 +147,6 @@ describe.concurrent('subtitles in the formats people actually have are saved, as
 it('keeps the reason readable on GET /api/videos/{id}: code, message and when it failed', async () => {
   const video = await submitVideo(harness, { source: await writeTemp(harness, 'fake2.mp4', 'not a video'), subtitles: files.subtitles! });
   const final = await finalStatus(harness, video);
-  expect(final.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'failed']);
+  expect(final.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'queued', 'processing', 'failed']);
   expect(final.timeline?.at(-1)).toMatchObject({ code: 'input_invalid', execution_id: final.execution_id });
 });

@@ -94,9 +94,10 @@ describe('POST /api/videos/{id}/retry', () => {
     expect(saved.status).toBe('saved');
     expect(saved.timeline?.map((entry) => entry.status)).toEqual([
       'awaiting_upload',
-      'processing',
+      'queued',
       'failed',
       'awaiting_upload',
+      'queued',
       'processing',
       'saved',
     ]);

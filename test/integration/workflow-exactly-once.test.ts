@@ -62,7 +62,7 @@ describe('the same S3 event delivered twice', () => {
     expect(await keysUnder(harness, `uploads/${video.id}/`)).toContain(video.sourceKey);
     expect(transcodeAttempts(executions)).toBe(1);
     expect(withoutUrl(await harness.api.getVideo(video.id))).toEqual(withoutUrl(saved));
-    expect(saved.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'saved']);
+    expect(saved.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'queued', 'processing', 'saved']);
     expect(harness.cloud.events.list().filter((event) => (event.detail as { video_id?: string }).video_id === video.id)).toHaveLength(1);
   });
 });

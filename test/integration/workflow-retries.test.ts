@@ -42,7 +42,8 @@ describe.concurrent('transient worker failures are retried', () => {
     const executions = await expectCleanEnd(harness, video, final, { status: 'saved' });
     expect(transcodeAttempts(executions)).toBe(2);
     expect(failuresOf(executions).map((entry) => entry.error)).toEqual(['States.HeartbeatTimeout']);
-    expect(final.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'processing', 'saved']);
+    // Each attempt's worker moves the record to processing as it starts: two attempts, two entries.
+    expect(final.timeline?.map((entry) => entry.status)).toEqual(['awaiting_upload', 'queued', 'processing', 'processing', 'saved']);
   });
 
   it('S3 answering 503 to the output upload, past the SDK\'s own retries: the task is run again', async () => {

@@ -120,7 +120,7 @@ describe('statemachine/pipeline.asl.json', () => {
 
   it('saves only from processing, and only for the execution that claimed the record', () => {
     const parameters = state('RecordResult').Parameters as { ConditionExpression: string; ExpressionAttributeNames: Record<string, string> };
-    expect(parameters.ConditionExpression).toBe('#status = :processing AND #execution = :execution');
+    expect(parameters.ConditionExpression).toBe('#status IN (:queued, :processing) AND #execution = :execution');
     expect(parameters.ExpressionAttributeNames['#execution']).toBe('execution_id');
   });
 

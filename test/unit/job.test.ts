@@ -117,7 +117,7 @@ describe('a job that succeeds', () => {
       .find((input) => input.ExpressionAttributeNames?.['#task'] === 'transcode_task_arn');
     expect(recorded).toMatchObject({
       Key: { id: 'video-1' },
-      ConditionExpression: '#status = :processing AND #execution = :execution',
+      ConditionExpression: '#status IN (:queued, :processing) AND #execution = :execution',
       ExpressionAttributeValues: {
         ':task': 'arn:aws:ecs:eu-west-1:1:task/vidp/0123456789abcdef0123456789abcdef',
         ':execution': 'arn:aws:states:eu-west-1:1:execution:vidp:e-1',

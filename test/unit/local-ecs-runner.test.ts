@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLocalEcsRunner, type LocalEcsRunner } from '../../infra/local/ecs/task-runner.ts';
 import type { JsonValue } from '../../infra/local/json.ts';
 import type { AslTaskState } from '../../infra/shared/pipeline-definition.ts';
@@ -27,6 +27,13 @@ const REPORTING_WORKER = `
     setInterval(() => {}, 1000);
   } else if (mode === 'heartbeat-forever') {
     setInterval(() => sfn.send(new SendTaskHeartbeatCommand({ taskToken })), 200);
+  } else if (mode === 'busy-then-success') {
+    // Heartbeats for BUSY_MS, as an encode would, then succeeds.
+    const beat = setInterval(() => sfn.send(new SendTaskHeartbeatCommand({ taskToken })), 200);
+    setTimeout(async () => {
+      clearInterval(beat);
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: '{}' }));
+    }, Number(process.env.BUSY_MS));
   }
 `;
 
@@ -185,5 +192,67 @@ describe('local ECS runner with a simulated Fargate start', () => {
     const runner = runnerStartingIn(300);
     await expect(run(runner, 'success', { heartbeatSeconds: 2 }, 'warm-enough')).resolves.toBeDefined();
     await runner.stopAll();
+  });
+});
+
+describe('local ECS runner with a task cap (LOCAL_MAX_TASKS)', () => {
+  let stepFunctions: StepFunctionsEndpoint;
+  let runner: LocalEcsRunner;
+  const log: string[] = [];
+  const run = (token: string, environment: Record<string, string>, state: Partial<AslTaskState> = {}) =>
+    runner.runTaskAndWaitForTaskToken(
+      {
+        TaskDefinition: TASK_DEFINITION,
+        Overrides: {
+          ContainerOverrides: [{ Name: 'worker', Environment: Object.entries({ TASK_TOKEN: token, LABEL: token, ...environment }).map(([Name, Value]) => ({ Name, Value })) }],
+        },
+      },
+      { task: { name: 'Transcode', resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', parameters: {}, ...state }, execution: { name: token, taskToken: token } },
+    );
+  const lineOf = (token: string, text: string) => log.findIndex((line) => line.startsWith(`[worker ${token}] ${text}`));
+
+  beforeAll(async () => {
+    stepFunctions = await startStepFunctionsEndpoint();
+    runner = createLocalEcsRunner({
+      stepFunctions,
+      logger: (line) => log.push(line),
+      maxTasks: 1,
+      taskDefinitions: {
+        [TASK_DEFINITION]: {
+          containerName: 'worker',
+          command: async () => [process.execPath, '--input-type=module', '-e', REPORTING_WORKER],
+          environment: { AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
+          logLabel: (environment) => environment.LABEL ?? '?',
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await runner.stopAll();
+    await stepFunctions.stop();
+  });
+
+  it('starts a task past the cap only when the running one has exited, and the waiting does not count against HeartbeatSeconds', async () => {
+    const first = run('first', { MODE: 'busy-then-success', BUSY_MS: '1500' });
+    // Queued behind 1.5 s of work with a 1 s heartbeat window: the window opens when it starts, not before.
+    const second = run('second', { MODE: 'success' }, { heartbeatSeconds: 1 });
+
+    await expect(Promise.all([first, second])).resolves.toHaveLength(2);
+    expect(lineOf('second', 'queued: 1 task(s) running, the cap (LOCAL_MAX_TASKS) is 1')).toBeGreaterThan(-1);
+    expect(lineOf('second', 'started:')).toBeGreaterThan(lineOf('first', 'exited with'));
+  });
+
+  it('lets a task whose execution stops while it waits leave the line: it never starts', async () => {
+    const running = run('running', { MODE: 'busy-then-success', BUSY_MS: '800' });
+    const waiting = run('stopped-in-line', { MODE: 'success' });
+    await vi.waitFor(() => expect(lineOf('stopped-in-line', 'queued:')).toBeGreaterThan(-1));
+
+    stepFunctions.forgetTask('stopped-in-line');
+
+    await expect(waiting).rejects.toMatchObject({ name: 'States.Aborted' });
+    await expect(running).resolves.toBeDefined();
+    // The next task gets the slot the stopped one would have had.
+    await expect(run('after', { MODE: 'success' })).resolves.toBeDefined();
+    expect(lineOf('stopped-in-line', 'started:')).toBe(-1);
   });
 });

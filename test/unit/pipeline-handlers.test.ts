@@ -102,7 +102,7 @@ describe('PrepareSubtitles task with subtitles at a URL', () => {
       Body: '1\n00:00:01,000 --> 00:00:02,000\nfirst\n\n2\n00:00:03,000 --> 00:00:04,000\nsecond\n',
     });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: '#status = :processing',
+      ConditionExpression: '#status IN (:queued, :processing)',
       ExpressionAttributeValues: expect.objectContaining({ ':warnings': result.warnings }),
     });
   });
@@ -135,7 +135,7 @@ describe('MarkFailed task', () => {
     expect(result).toMatchObject({ code: 'timeout', recorded: false });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       ConditionExpression:
-        '#status = :awaiting OR (#status = :processing AND (attribute_not_exists(#execution) OR #execution = :execution))',
+        '#status = :awaiting OR (#status IN (:queued, :processing) AND (attribute_not_exists(#execution) OR #execution = :execution))',
       ExpressionAttributeValues: expect.objectContaining({ ':execution': executionId }),
     });
   });

@@ -18,6 +18,14 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const executionArn = (name: string) => `arn:aws:states:eu-west-1:111111111111:execution:vidp-pipeline:${name}`;
 const processing = (id: string, execution: string) =>
   aVideoRecord({ id, status: 'processing', execution_id: executionArn(execution) });
+const queued = (id: string, execution: string) => aVideoRecord({ id, status: 'queued', execution_id: executionArn(execution) });
+/** The status index answers each status with its own records. */
+function onStatusIndex(records: { queued?: ReturnType<typeof aVideoRecord>[]; processing?: ReturnType<typeof aVideoRecord>[] }): void {
+  ddbMock.on(QueryCommand).resolves({ Items: [] });
+  for (const status of ['queued', 'processing'] as const) {
+    ddbMock.on(QueryCommand, { ExpressionAttributeValues: { ':status': status } }, false).resolves({ Items: records[status] ?? [] });
+  }
+}
 
 function deps(): ReconcileDeps {
   return {
@@ -40,34 +48,37 @@ beforeEach(() => {
 });
 
 describe('reconcileProcessing (the schedule)', () => {
-  it('fails as interrupted each processing video whose execution ended or is unknown, and leaves running ones alone', async () => {
-    ddbMock.on(QueryCommand).resolves({
-      Items: [processing('a', 'running'), processing('b', 'timed-out'), processing('c', 'forgotten')],
+  it('fails as interrupted each queued or processing video whose execution ended or is unknown, and leaves running ones alone', async () => {
+    onStatusIndex({
+      queued: [queued('d', 'forgotten-while-queued')],
+      processing: [processing('a', 'running'), processing('b', 'timed-out'), processing('c', 'forgotten')],
     });
     sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('running') }).resolves({ status: 'RUNNING' });
     sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('timed-out') }).resolves({ status: 'TIMED_OUT' });
-    sfnMock
-      .on(DescribeExecutionCommand, { executionArn: executionArn('forgotten') })
-      .rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
+    for (const name of ['forgotten', 'forgotten-while-queued']) {
+      sfnMock
+        .on(DescribeExecutionCommand, { executionArn: executionArn(name) })
+        .rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
+    }
 
     const failedCodes: string[] = [];
-    expect(await reconcileProcessing({ ...deps(), metrics: { failed: (code) => failedCodes.push(code) } })).toBe(2);
-    expect(failedCodes).toEqual(['interrupted', 'interrupted']);
+    expect(await reconcileProcessing({ ...deps(), metrics: { failed: (code) => failedCodes.push(code) } })).toBe(3);
+    expect(failedCodes).toEqual(['interrupted', 'interrupted', 'interrupted']);
 
     const failed = ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(failed.map((input) => input.Key)).toEqual([{ id: 'b' }, { id: 'c' }]);
+    expect(failed.map((input) => input.Key)).toEqual([{ id: 'd' }, { id: 'b' }, { id: 'c' }]);
     for (const input of failed) {
       // Only a record still processing for that very execution: a retry or a save that won the race stays.
-      expect(input.ConditionExpression).toBe('#status = :processing AND #execution = :execution');
+      expect(input.ConditionExpression).toBe('#status IN (:queued, :processing) AND #execution = :execution');
       expect(input.ExpressionAttributeValues).toMatchObject({ ':error': { code: 'interrupted' } });
       expect(Object.keys(input.ExpressionAttributeValues ?? {})).not.toContain(':awaiting');
     }
-    expect(failed[0]!.ExpressionAttributeValues?.[':error'].message).toMatch(/time limit.*retry/);
-    expect(failed[1]!.ExpressionAttributeValues?.[':error'].message).toMatch(/no longer exists.*retry/);
+    expect(failed[1]!.ExpressionAttributeValues?.[':error'].message).toMatch(/time limit.*retry/);
+    expect(failed[2]!.ExpressionAttributeValues?.[':error'].message).toMatch(/no longer exists.*retry/);
   });
 
   it('removes the working files and any partial output of an interrupted video, never its upload', async () => {
-    ddbMock.on(QueryCommand).resolves({ Items: [processing('b', 'gone')] });
+    onStatusIndex({ processing: [processing('b', 'gone')] });
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
     s3Mock.on(ListObjectsV2Command, { Prefix: 'temp/b/' }).resolves({ Contents: [{ Key: 'temp/b/subtitles.srt' }] });
     s3Mock.on(ListObjectsV2Command, { Prefix: 'videos/b/' }).resolves({ Contents: [{ Key: 'videos/b/subtitles.vtt' }] });

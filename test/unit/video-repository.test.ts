@@ -50,8 +50,21 @@ describe('video repository', () => {
     ddb.on(UpdateCommand).resolves({});
     await expect(repository.updateProgress(record.id, 142.37)).resolves.toBe(true);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: '#status = :processing',
-      ExpressionAttributeValues: expect.objectContaining({ ':progress': 100, ':processing': 'processing' }),
+      ConditionExpression: '#status IN (:queued, :processing)',
+      ExpressionAttributeValues: expect.objectContaining({ ':progress': 100, ':queued': 'queued', ':processing': 'processing' }),
+    });
+  });
+
+  it('moves a queued video to processing when its worker starts, with a timeline entry, even without a task ARN', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const at = new Date('2026-12-01T10:00:00.000Z');
+    await expect(repository.recordTranscodeTask(record.id, undefined, 'arn:execution:e-1', at)).resolves.toBe(true);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET #status = :processing, #updated = :now, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)',
+      ConditionExpression: '#status IN (:queued, :processing) AND #execution = :execution',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':entry': [{ status: 'processing', at: at.toISOString(), execution_id: 'arn:execution:e-1' }],
+      }),
     });
   });
 
@@ -64,8 +77,8 @@ describe('video repository', () => {
     await expect(repository.recordAudioTracks(record.id, tracks)).resolves.toBe(true);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       UpdateExpression: 'SET #tracks = :tracks',
-      ConditionExpression: '#status = :processing',
-      ExpressionAttributeValues: { ':tracks': [tracks[0], { track: 2, channels: 6, codec: 'ac3', default: true, kept: true }], ':processing': 'processing' },
+      ConditionExpression: '#status IN (:queued, :processing)',
+      ExpressionAttributeValues: { ':tracks': [tracks[0], { track: 2, channels: 6, codec: 'ac3', default: true, kept: true }], ':queued': 'queued', ':processing': 'processing' },
     });
     ddb.on(UpdateCommand).rejects(conditionFailed());
     await expect(repository.recordAudioTracks(record.id, tracks)).resolves.toBe(false);
@@ -81,7 +94,7 @@ describe('video repository', () => {
     const error = { code: 'input_invalid', message: 'not a video' };
     await expect(repository.markFailed(record.id, error)).resolves.toBe(true);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: '#status IN (:awaiting, :processing)',
+      ConditionExpression: '#status IN (:awaiting, :queued, :processing)',
       ExpressionAttributeValues: expect.objectContaining({ ':failed': 'failed', ':error': error }),
     });
   });

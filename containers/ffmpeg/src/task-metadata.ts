@@ -19,7 +19,10 @@ export async function ownTaskArn(metadataUri: string | undefined, timeoutMs = 2_
   }
 }
 
-/** Names this task on the video, so DELETE stops it at once; the job goes on if it cannot. */
+/**
+ * The worker's start on the record: `queued` becomes `processing`, with this task's ARN when the metadata
+ * endpoint gives it (DELETE then stops the task at once). Advisory: the job goes on if the write fails.
+ */
 export async function recordTranscodeTask(options: {
   videoId: string;
   executionId?: string | undefined;
@@ -28,10 +31,9 @@ export async function recordTranscodeTask(options: {
   logger: Logger;
 }): Promise<void> {
   const taskArn = await options.taskArn?.();
-  if (taskArn === undefined) return;
   try {
     await options.videos.recordTranscodeTask(options.videoId, taskArn, options.executionId);
   } catch (error) {
-    options.logger.warn('could not record the task on the video (DELETE will stop it at its next heartbeat)', { error: describeError(error) });
+    options.logger.warn('could not record the start on the video (DELETE will stop the task at its next heartbeat)', { error: describeError(error) });
   }
 }

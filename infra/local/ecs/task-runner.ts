@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { hostVariables } from '../aws-environment.ts';
 import type { CloudLog } from '../cloud-log.ts';
 import type { EcsEndpoint } from './ecs-endpoint.ts';
 import type { JsonValue } from '../json.ts';
 import type { PendingTask, StepFunctionsEndpoint } from '../stepfunctions/sfn-endpoint.ts';
 import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
+import { TaskSlots } from './task-slots.ts';
 
 /** What the CDK task definition declares for the container, locally: the command that runs the image's entry. */
 export interface LocalTaskDefinition {
@@ -79,9 +80,12 @@ export function createLocalEcsRunner(options: {
   launch?: LocalEcsLaunch;
   /** The docker client to run (default `docker`). */
   dockerCommand?: string;
+  /** At most this many tasks run at once (LOCAL_MAX_TASKS); the others wait their turn. Default: no cap. */
+  maxTasks?: number;
 }): LocalEcsRunner {
   const running = new Map<ChildProcess, () => void>();
   const launch = options.launch ?? 'process';
+  const slots = new TaskSlots(options.maxTasks ?? Number.MAX_SAFE_INTEGER);
 
   async function runTaskAndWaitForTaskToken(parameters: JsonValue, invocation: TaskInvocation): Promise<JsonValue> {
     const request = parametersObject(parameters, invocation.task.name);
@@ -89,6 +93,7 @@ export function createLocalEcsRunner(options: {
     if (taskDefinition === undefined) {
       throw taskError('ECS.ClientException', `Unable to find task definition ${String(request.TaskDefinition)}`);
     }
+    const definition: LocalTaskDefinition = taskDefinition;
     const override = containerOverride(request, taskDefinition);
     const clusterArn = String(request.Cluster ?? options.clusterArn ?? 'arn:aws:ecs:us-east-1:000000000000:cluster/default');
     // ECS task ids are 32 hex digits; the ARN carries the cluster's name.
@@ -105,63 +110,81 @@ export function createLocalEcsRunner(options: {
     const label = taskDefinition.logLabel?.(environment) ?? invocation.execution.name;
     const log = (line: string) => options.logger(`[worker ${label}] ${line}`);
 
-    // Before the first await: the Task's deadlines run from when the state started, as on AWS.
+    // Before the first await, so that a StopExecution reaches a task still waiting for its slot.
     const task = new TaskAwaitingReport(options.stepFunctions, invocation, log);
-
-    let command: string[];
-    let spawnEnvironment = environment;
-    let stop: (child: ChildProcess) => void = stopProcess;
-    try {
-      if (launch === 'docker') {
-        if (taskDefinition.image === undefined) throw new Error('the task definition names no image');
-        const containerName = `vidp-task-${taskId}`;
-        command = [
-          options.dockerCommand ?? 'docker',
-          ...dockerRunArguments({ containerName, image: taskDefinition.image, environment, taskDefinition, command: override.Command }),
-        ];
-        // `-e NAME` takes each value from the client's environment: no value appears on a command line.
-        spawnEnvironment = { ...Object.fromEntries(DOCKER_CLIENT_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]]))), ...environment };
-        stop = (child) => stopContainer(options.dockerCommand ?? 'docker', containerName, spawnEnvironment, child);
-      } else {
-        command = override.Command ?? (await taskDefinition.command());
+    const slot = slots.take();
+    if (slot.queued) log(`queued: ${slots.running} task(s) running, the cap (LOCAL_MAX_TASKS) is ${slots.capacity}; ${slots.waiting} waiting`);
+    await Promise.race([slot.ready, task.settled]);
+    if (!task.isSettled) {
+      // The deadlines run from here: the wait for a slot stands for RunTask refused for capacity and retried.
+      task.startClocks();
+      const child = await launchTask();
+      if (child !== undefined) {
+        // 'error' alone when the process could not start at all.
+        for (const event of ['close', 'error']) child.once(event, () => slot.release());
+        return task.outcome;
       }
-    } catch (error) {
-      task.fail(taskError('ECS.ClientException', `The worker image is not available: ${(error as Error).message}`));
-      return task.outcome;
     }
-    const [executable, ...args] = command;
-    if ((options.fargateStartMs ?? 0) > 0) {
-      log(`provisioning (simulated Fargate start: ${options.fargateStartMs} ms)`);
-      await task.settledOrAfter(options.fargateStartMs!);
-    }
-    if (task.isSettled) return task.outcome;
-    if (executable === undefined) {
-      task.fail(taskError('ECS.ClientException', 'The task definition has an empty command'));
-      return task.outcome;
-    }
-
-    log(`started: ${command.join(' ')}`);
-    const child = spawn(executable, args, { env: spawnEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.set(child, () => stop(child));
-    options.ecsEndpoint?.register({
-      taskArn,
-      clusterArn,
-      taskDefinitionArn: String(request.TaskDefinition),
-      startedAt: new Date().toISOString(),
-      stop: (reason) => {
-        log(`StopTask: ${reason}`);
-        stop(child);
-      },
-    });
-    child.once('close', () => {
-      running.delete(child);
-      options.ecsEndpoint?.unregister(taskArn);
-    });
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line.trim() && log(line));
-    }
-    task.watch(child, () => stop(child));
+    slot.release();
     return task.outcome;
+
+    /** Starts the task's container, or fails the task (and answers undefined) when it cannot. */
+    async function launchTask(): Promise<ChildProcess | undefined> {
+      let command: string[];
+      let spawnEnvironment = environment;
+      let stop: (child: ChildProcess) => void = stopProcess;
+      try {
+        if (launch === 'docker') {
+          if (definition.image === undefined) throw new Error('the task definition names no image');
+          const containerName = `vidp-task-${taskId}`;
+          command = [
+            options.dockerCommand ?? 'docker',
+            ...dockerRunArguments({ containerName, image: definition.image, environment, taskDefinition: definition, command: override.Command }),
+          ];
+          // `-e NAME` takes each value from the client's environment: no value appears on a command line.
+          spawnEnvironment = { ...Object.fromEntries(DOCKER_CLIENT_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]]))), ...environment };
+          stop = (child) => stopContainer(options.dockerCommand ?? 'docker', containerName, spawnEnvironment, child);
+        } else {
+          command = override.Command ?? (await definition.command());
+        }
+      } catch (error) {
+        task.fail(taskError('ECS.ClientException', `The worker image is not available: ${(error as Error).message}`));
+        return undefined;
+      }
+      const [executable, ...args] = command;
+      if ((options.fargateStartMs ?? 0) > 0) {
+        log(`provisioning (simulated Fargate start: ${options.fargateStartMs} ms)`);
+        await task.settledOrAfter(options.fargateStartMs!);
+      }
+      if (task.isSettled) return undefined;
+      if (executable === undefined) {
+        task.fail(taskError('ECS.ClientException', 'The task definition has an empty command'));
+        return undefined;
+      }
+
+      log(`started: ${command.join(' ')}`);
+      const child = spawn(executable, args, { env: spawnEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
+      running.set(child, () => stop(child));
+      options.ecsEndpoint?.register({
+        taskArn,
+        clusterArn,
+        taskDefinitionArn: String(request.TaskDefinition),
+        startedAt: new Date().toISOString(),
+        stop: (reason) => {
+          log(`StopTask: ${reason}`);
+          stop(child);
+        },
+      });
+      child.once('close', () => {
+        running.delete(child);
+        options.ecsEndpoint?.unregister(taskArn);
+      });
+      for (const stream of [child.stdout, child.stderr]) {
+        createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line.trim() && log(line));
+      }
+      task.watch(child, () => stop(child));
+      return child;
+    }
   }
 
   return {
@@ -184,6 +207,8 @@ export function createLocalEcsRunner(options: {
  */
 class TaskAwaitingReport {
   readonly outcome: Promise<JsonValue>;
+  /** Resolves when the outcome is known, whatever it is. */
+  readonly settled: Promise<void>;
   #settle!: (result: { output: JsonValue } | { error: Error }) => void;
   #settled = false;
   #stopWorker: (() => void) | undefined;
@@ -193,6 +218,7 @@ class TaskAwaitingReport {
   readonly #pending: PendingTask;
   readonly #log: CloudLog;
   readonly #heartbeatSeconds: number | undefined;
+  readonly #timeoutSeconds: number | undefined;
 
   constructor(stepFunctions: StepFunctionsEndpoint, invocation: TaskInvocation, log: CloudLog) {
     this.#log = log;
@@ -206,15 +232,24 @@ class TaskAwaitingReport {
         this.#restartHeartbeatTimer();
       },
     });
+    this.settled = this.outcome.then(
+      () => undefined,
+      () => undefined,
+    );
     this.#pending.result.then(
       (output) => this.#finish({ output }),
       (error: Error) => this.#finish({ error }),
     );
+    this.#timeoutSeconds = invocation.task.timeoutSeconds;
+  }
+
+  /** Starts HeartbeatSeconds and TimeoutSeconds, as the state's (re)start does on AWS. */
+  startClocks(): void {
     this.#restartHeartbeatTimer();
-    const timeoutSeconds = invocation.task.timeoutSeconds;
+    const timeoutSeconds = this.#timeoutSeconds;
     if (timeoutSeconds !== undefined) {
       this.#timeoutTimer = setTimeout(() => {
-        log(`still running after TimeoutSeconds (${timeoutSeconds} s): stopping the task`);
+        this.#log(`still running after TimeoutSeconds (${timeoutSeconds} s): stopping the task`);
         this.#finish({ error: taskError('States.Timeout', `The task did not finish within ${timeoutSeconds} s`) }, { stopWorker: true });
       }, timeoutSeconds * 1000);
     }
@@ -227,13 +262,7 @@ class TaskAwaitingReport {
   /** Waits `ms`, or less if the task is settled meanwhile (a timeout, a stop). */
   async settledOrAfter(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
-      this.outcome.then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]);
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.settled]);
     clearTimeout(timer);
   }
 
