@@ -194,7 +194,7 @@ export const VideoRecordSchema = z.object({
 export type VideoRecord = z.infer<typeof VideoRecordSchema>;
 
 /** What clients see of a record: everything but storage internals and the client's idempotency token. */
-export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string } = {}) {
+export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string; subtitle_urls?: { srt: string; vtt: string } } = {}) {
   const {
     source_key: _sourceKey,
     content_type: _contentType,
