@@ -26,9 +26,9 @@ export function createContext(options: GlobalOptions, io: { env: NodeJS.ProcessE
   try {
     parsed = new URL(apiUrl);
   } catch {
-    throw new UsageError(`--api must be a URL such as ${DEFAULT_API_URL}, got "${apiUrl}"`, 'bad_api_url');
+    throw new UsageError('bad_api_url', `--api must be a URL such as ${DEFAULT_API_URL}, got "${apiUrl}"`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--api must be an http(s) URL, got "${apiUrl}"`, 'bad_api_url');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError('bad_api_url', `--api must be an http(s) URL, got "${apiUrl}"`);
   const apiKey = options.apiKey ?? (io.env.VIDP_API_KEY || undefined);
   return {
     client: createVidpClient({ apiUrl, ...(apiKey === undefined ? {} : { apiKey }) }),

@@ -13,32 +13,27 @@ export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 export abstract class CliError extends Error {
   abstract override readonly name: string;
   abstract readonly exitCode: ExitCode;
-  abstract readonly code: string;
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** Unknown command or option, a bad option value, a missing or unreadable file, a file type vidp does not take. */
 export class UsageError extends CliError {
   override readonly name = 'UsageError';
   readonly exitCode = EXIT_CODES.usage;
-  constructor(
-    message: string,
-    readonly code: string = 'usage',
-  ) {
-    super(message);
-  }
 }
 
-/** The API (or S3, on an upload URL the API signed) answered with an error. */
+/** The API (or S3, on an upload URL the API signed) answered with an error; `code` is the API's (or S3's). */
 export class RefusedError extends CliError {
   override readonly name = 'RefusedError';
   readonly exitCode = EXIT_CODES.failed;
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-    readonly requestId?: string,
-  ) {
-    super(message);
+  constructor(code: string, message: string, readonly status: number, readonly requestId?: string) {
+    super(code, message);
   }
 }
 
@@ -46,33 +41,23 @@ export class RefusedError extends CliError {
 export class JobFailedError extends CliError {
   override readonly name = 'JobFailedError';
   readonly exitCode = EXIT_CODES.failed;
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly videoId: string,
-  ) {
-    super(message);
-  }
 }
 
 export class UnreachableError extends CliError {
   override readonly name = 'UnreachableError';
   readonly exitCode = EXIT_CODES.unreachable;
-  readonly code = 'unreachable';
 }
 
 /** Ctrl-C (SIGINT) or SIGTERM: what was left and how to go on is in the message. */
 export class InterruptedError extends CliError {
   override readonly name = 'InterruptedError';
   readonly exitCode = EXIT_CODES.interrupted;
-  readonly code = 'interrupted';
 }
 
 /** A bug or something nobody foresaw: exit 1, with the stack when VIDP_DEBUG is set. */
 export class UnexpectedError extends CliError {
   override readonly name = 'UnexpectedError';
   readonly exitCode = EXIT_CODES.failed;
-  readonly code = 'unexpected';
 }
 
 /** The one mapping from whatever was thrown to a CliError (and so to an exit code). */
@@ -80,12 +65,12 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof VidpApiError) return new RefusedError(error.code, error.message, error.status, error.requestId);
   if (error instanceof VidpStorageError) return new RefusedError(error.code, `S3 refused the upload: ${error.message}`, error.status);
-  if (error instanceof VidpUnreachableError) return new UnreachableError(`${error.message}: is the API running? (--api URL or VIDP_API_URL)`);
-  if (error instanceof VidpAbortedError) return new InterruptedError('Interrupted');
+  if (error instanceof VidpUnreachableError) return new UnreachableError('unreachable', `${error.message}: is the API running? (--api URL or VIDP_API_URL)`);
+  if (error instanceof VidpAbortedError) return new InterruptedError('interrupted', 'Interrupted');
   if (error instanceof CommanderError) {
     // commander.unknownOption → unknown_option, in the style of the API's codes.
     const code = error.code.replace(/^commander\./, '').replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-    return new UsageError(error.message.replace(/^error: /, ''), code);
+    return new UsageError(code, error.message.replace(/^error: /, ''));
   }
-  return new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error });
+  return new UnexpectedError('unexpected', error instanceof Error ? error.message : String(error), { cause: error });
 }

@@ -17,14 +17,14 @@ export interface LocalFile {
 
 export async function openLocalFile(path: string, what: string, type?: string): Promise<LocalFile> {
   const info = await stat(path).catch(() => undefined);
-  if (info === undefined) throw new UsageError(`${what} not found: ${path}`, 'file_not_found');
-  if (!info.isFile()) throw new UsageError(`${what} is not a file: ${path}`, 'not_a_file');
+  if (info === undefined) throw new UsageError('file_not_found', `${what} not found: ${path}`);
+  if (!info.isFile()) throw new UsageError('not_a_file', `${what} is not a file: ${path}`);
   try {
     await access(path, constants.R_OK);
   } catch {
-    throw new UsageError(`${what} is not readable: ${path}`, 'file_unreadable');
+    throw new UsageError('file_unreadable', `${what} is not readable: ${path}`);
   }
-  if (info.size === 0) throw new UsageError(`${what} is empty: ${path}`, 'file_empty');
+  if (info.size === 0) throw new UsageError('file_empty', `${what} is empty: ${path}`);
   return { path, name: basename(path), size: info.size, lastModified: info.mtimeMs, blob: await openAsBlob(path, type === undefined ? {} : { type }) };
 }
 
@@ -37,11 +37,11 @@ export async function openVideoFile(path: string): Promise<LocalFile & { content
   const file = await openLocalFile(path, 'Video file', contentType);
   if (contentType === undefined) {
     throw new UsageError(
-      `Unsupported video type: ${file.name} (vidp takes ${SOURCE_EXTENSIONS.map((extension) => `.${extension}`).join(' ')})`,
       'unsupported_type',
+      `Unsupported video type: ${file.name} (vidp takes ${SOURCE_EXTENSIONS.map((extension) => `.${extension}`).join(' ')})`,
     );
   }
   const name = FilenameSchema.safeParse(file.name);
-  if (!name.success) throw new UsageError(`The file name cannot be used: ${name.error.issues[0]?.message ?? 'invalid'}`, 'bad_filename');
+  if (!name.success) throw new UsageError('bad_filename', `The file name cannot be used: ${name.error.issues[0]?.message ?? 'invalid'}`);
   return { ...file, contentType };
 }

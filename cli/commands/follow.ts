@@ -14,7 +14,7 @@ export async function followVideo(context: CommandContext, id: string, display: 
     return await context.client.waitForVideo(id, { intervalMs, signal: context.signal, onChange: (video) => display.video(video) });
   } catch (error) {
     if (error instanceof VidpAbortedError) {
-      throw new InterruptedError(`Stopped waiting; video ${id} goes on processing. Follow it with: vidp get ${id}`);
+      throw new InterruptedError('interrupted', `Stopped waiting; video ${id} goes on processing. Follow it with: vidp get ${id}`);
     }
     throw error;
   }
@@ -30,6 +30,6 @@ export function printVideo(context: CommandContext, video: Video, options: { jso
 export function reportVideo(context: CommandContext, video: Video, options: { json?: boolean }): void {
   printVideo(context, video, options);
   if (video.status === 'failed') {
-    throw new JobFailedError(video.error?.code ?? 'failed', video.error?.message ?? 'The job failed', video.id);
+    throw new JobFailedError(video.error?.code ?? 'failed', video.error?.message ?? 'The job failed');
   }
 }

@@ -32,7 +32,7 @@ export interface UploadOptions {
  */
 export async function uploadCommand(context: CommandContext, videoPath: string, options: UploadOptions): Promise<void> {
   if (options.srt === undefined && options.srtUrl === undefined) {
-    throw new UsageError('Give the subtitles: --srt FILE or --srt-url URL', 'missing_subtitles');
+    throw new UsageError('missing_subtitles', 'Give the subtitles: --srt FILE or --srt-url URL');
   }
   const video = await openVideoFile(videoPath);
   const subtitles = options.srt === undefined ? undefined : await openLocalFile(options.srt, 'Subtitles file');
@@ -122,6 +122,7 @@ function interrupted(id: string, video: LocalFile, created: CreatedVideo, last: 
       ? `${last.partsDone} of ${last.partCount} parts of ${video.name} are in S3`
       : `nothing of ${video.name} was stored yet`;
   return new InterruptedError(
+    'interrupted',
     `${kept}; video ${id} waits for its upload.\n` +
       `  Resume: run the same vidp upload command again (parts already uploaded are not sent again)\n` +
       `  Discard: vidp delete ${id}`,

@@ -28,7 +28,7 @@ export async function listCommand(context: CommandContext, options: ListOptions)
     ...(options.sourceVideoId === undefined ? [] : [{ source_video_id: options.sourceVideoId }]),
     ...(options.filename === undefined ? [] : [{ filename: options.filename }]),
   ];
-  if (filters.length > 1) throw new UsageError('List by one of --status, --source-video-id or --filename, not several', 'conflicting_filters');
+  if (filters.length > 1) throw new UsageError('conflicting_filters', 'List by one of --status, --source-video-id or --filename, not several');
   const lists = await Promise.all((filters.length === 1 ? filters : VIDEO_STATUSES.map((status) => ({ status }))).map((filter) => listUpTo(context, filter, options.limit)));
   const videos = lists
     .flat()

@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { open, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import { LOCAL_ADMIN_CREDENTIALS, LOCAL_REGION } from '../../infra/local/local-resources.ts';
+import { localAdminS3 } from '../support/local-admin-s3.ts';
 import { runVidp, startVidp } from '../support/run-vidp.ts';
 
 /**
@@ -29,13 +29,7 @@ let original: Buffer;
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'silent';
   cloud = await startLocalCloud({ port: 0, logger: () => {}, functionEnv: { MULTIPART_THRESHOLD_BYTES: String(4 * MiB) } });
-  s3 = new S3Client({
-    region: LOCAL_REGION,
-    credentials: LOCAL_ADMIN_CREDENTIALS,
-    endpoint: cloud.s3Endpoint,
-    forcePathStyle: true,
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = localAdminS3(cloud);
   workDir = await mkdtemp(join(tmpdir(), 'vidp-cli-resume-'));
   bigFile = join(workDir, `big-${randomUUID().slice(0, 8)}.mp4`);
   subtitles = join(workDir, 'big.srt');
