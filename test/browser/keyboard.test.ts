@@ -1,7 +1,9 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage } from '../support/browser.ts';
-import { ONE_CUE_SRT, sampleClip, startHarness, writeTemp, type Harness } from '../support/workflow-harness.ts';
+import { ONE_CUE_SRT, sampleClip, startHarness, type Harness } from '../support/workflow-harness.ts';
 
 interface Focused {
   id: string;
@@ -30,23 +32,39 @@ async function tabTo(page: Page, id: string, maxStops = 30): Promise<Focused[]> 
   throw new Error(`#${id} was not reached in ${maxStops} Tab presses: ${stops.map((s) => s.id || s.tag).join(' → ')}`);
 }
 
-/** The whole job done with the keyboard alone: choose files, set the options, upload, then open the video from the list. */
+/**
+ * The whole job done with the keyboard alone: choose the file, switch the subtitles to a subtitle-service URL,
+ * set the options, upload, then open the video from the list.
+ */
 describe('the page with the keyboard only', () => {
   let harness: Harness;
   let browser: Browser;
+  /** The subtitle service: a private address, allowed by SUBTITLE_ALLOWED_HOSTS as a deployment would. */
+  let subtitleService: Server;
+  const served: string[] = [];
 
   beforeAll(async () => {
-    [harness, browser] = await Promise.all([startHarness({ functionEnv: { FFMPEG_PRESET: 'ultrafast' } }), launchChromium()]);
+    subtitleService = createServer((request, response) => {
+      served.push(request.url ?? '');
+      response.writeHead(200, { 'Content-Type': 'application/x-subrip' }).end(ONE_CUE_SRT);
+    });
+    await new Promise<void>((resolve) => subtitleService.listen(0, '127.0.0.1', resolve));
+    const { port } = subtitleService.address() as AddressInfo;
+    [harness, browser] = await Promise.all([
+      startHarness({ functionEnv: { FFMPEG_PRESET: 'ultrafast', SUBTITLE_ALLOWED_HOSTS: `127.0.0.1:${port}` } }),
+      launchChromium(),
+    ]);
   });
 
   afterAll(async () => {
     await browser?.close();
     await harness?.stop();
+    await new Promise((resolve) => subtitleService?.close(resolve));
   });
 
-  it('uploads a clip, follows it to saved and reopens it from the list, every focus stop visible', async () => {
+  it('uploads a clip with subtitles from a URL, follows it to saved and reopens it from the list, every focus stop visible', async () => {
     const clip = await sampleClip(harness, 'keys.mp4', { seconds: 1, width: 320, height: 180 });
-    const srt = await writeTemp(harness, 'keys.srt', ONE_CUE_SRT);
+    const subtitlesUrl = `http://127.0.0.1:${(subtitleService.address() as AddressInfo).port}/subtitles/keys.srt`;
     const { page, pageErrors } = await openPage(browser, `${harness.cloud.gatewayUrl}/`);
     const stops: Focused[] = [];
 
@@ -54,10 +72,10 @@ describe('the page with the keyboard only', () => {
     const videoChooser = page.waitForEvent('filechooser');
     await page.keyboard.press('Space');
     await (await videoChooser).setFiles(clip);
-    stops.push(...(await tabTo(page, 'subtitles-file')));
-    const subtitlesChooser = page.waitForEvent('filechooser');
-    await page.keyboard.press('Space');
-    await (await subtitlesChooser).setFiles(srt);
+    stops.push(...(await tabTo(page, 'subtitles-from-file')));
+    await page.keyboard.press('ArrowDown'); // the radio group: "From a subtitle-service URL"
+    stops.push(...(await tabTo(page, 'subtitles-url')));
+    await page.keyboard.type(subtitlesUrl);
     stops.push(...(await tabTo(page, 'resolution')));
     await page.keyboard.type('360');
     stops.push(...(await tabTo(page, 'crf')));
@@ -68,7 +86,8 @@ describe('the page with the keyboard only', () => {
     await page.locator('#video-status .badge.saved').waitFor({ timeout: 90_000 });
 
     const video = await harness.api.getVideo(decodeURIComponent(page.url().split('#video=')[1]!));
-    expect(video).toMatchObject({ filename: 'keys.mp4', target_resolution: '360p', crf: 32, status: 'saved' });
+    expect(video).toMatchObject({ filename: 'keys.mp4', target_resolution: '360p', crf: 32, status: 'saved', subtitles: { source: 'url', url: subtitlesUrl } });
+    expect(served).toEqual(['/subtitles/keys.srt']);
 
     // From the top of the page to the list, and the video opened from it: the focus lands on its heading.
     await page.locator(`#video-list li[data-video-id="${video.id}"]`).waitFor();
