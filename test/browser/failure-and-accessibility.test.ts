@@ -95,6 +95,24 @@ describe('a failed job on the page', () => {
     await opened.context.close();
   });
 
+  it('links the execution to the Step Functions console when the page is served as on AWS', async () => {
+    const stateMachineArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:vidp-dev-pipeline';
+    const { page, context } = await openPage(browser, `${harness.cloud.gatewayUrl}/#video=${failedId}`, {
+      beforeLoad: (context) =>
+        context.route('**/site-config.json', (route) =>
+          route.fulfill({ json: { apiBase: '/api', trace: { kind: 'console', region: 'eu-west-1', stateMachineArn } } }),
+        ),
+    });
+    const link = page.getByRole('link', { name: 'Open this execution in the Step Functions console' });
+    await link.waitFor();
+    const { execution_id: executionId } = await harness.api.getVideo(failedId);
+
+    expect(await link.getAttribute('href')).toBe(
+      `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionId}`,
+    );
+    await context.close();
+  });
+
   it('has no serious or critical axe-core findings with a failed video, its trace and the list shown', async () => {
     const opened = await openFailedVideo();
 

@@ -46,4 +46,35 @@ describe('the list of videos on the page', () => {
     expect(pageErrors).toEqual([]);
     await context.close();
   });
+
+  it('asks once for the API key a deployment requires, keeps it for the tab, and sends it with every call', async () => {
+    const keys: (string | undefined)[] = [];
+    const { page, context } = await openPage(browser, `${harness.cloud.gatewayUrl}/`, {
+      async beforeLoad(context) {
+        await context.route('**/site-config.json', (route) =>
+          route.fulfill({ json: { apiBase: '/api', trace: { kind: 'local', executionsUrl: '/_local/executions/' }, apiKeyRequired: true } }),
+        );
+        context.on('request', (request) => {
+          if (new URL(request.url()).pathname.startsWith('/api/')) keys.push(request.headers()['x-api-key']);
+        });
+      },
+    });
+    expect(keys).toEqual([]); // nothing asked of the API before the key is given
+
+    await page.getByLabel('This deployment needs an API key (kept in this tab only)').fill('key-of-the-test');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    const listed = page.waitForRequest((request) => request.url().includes('/api/videos?status=awaiting_upload'));
+    await page.getByLabel('Status', { exact: true }).selectOption('awaiting_upload');
+    await listed;
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    const afterReload = page.waitForRequest((request) => request.url().includes('/api/videos?status=saved'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await afterReload;
+
+    expect(await page.locator('#api-key-section').isHidden()).toBe(true);
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(keys)).toEqual(new Set(['key-of-the-test']));
+    await context.close();
+  });
 });

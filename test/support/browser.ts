@@ -34,9 +34,18 @@ export interface OpenedPage {
   screenshot(name: string): Promise<string>;
 }
 
-export async function openPage(browser: Browser, url: string, options: { viewport?: { width: number; height: number } } = {}): Promise<OpenedPage> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  options: {
+    viewport?: { width: number; height: number };
+    /** Runs before the page loads: routes that stand in for how it is served (site-config.json on AWS). */
+    beforeLoad?: (context: BrowserContext) => Promise<unknown>;
+  } = {},
+): Promise<OpenedPage> {
   // bypassCSP: the axe-core scan injects its source as an inline script, which the page's CSP forbids.
   const context = await browser.newContext({ viewport: options.viewport ?? DESKTOP_VIEWPORT, bypassCSP: true });
+  await options.beforeLoad?.(context);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -13,11 +13,6 @@ async function main(): Promise<void> {
   const config = await loadSiteConfig();
   let client: VidpClient = createClient(config);
   const currentClient = () => client;
-  if (config.apiKeyRequired) askForApiKey((key) => {
-    sessionStorage.setItem(API_KEY_STORAGE, key);
-    client = createClient(config);
-    list.refresh();
-  });
 
   const view = createVideoView({ client: currentClient, trace: config.trace, onChanged: () => void list.refresh() });
   const list = setUpVideoList({ client: currentClient, onOpen: (id) => void view.open(id, { focus: true }) });
@@ -29,9 +24,21 @@ async function main(): Promise<void> {
     },
   });
 
-  void list.refresh();
-  const linked = /^#video=(.+)$/.exec(location.hash)?.[1];
-  if (linked !== undefined) void view.open(decodeURIComponent(linked));
+  const start = () => {
+    void list.refresh();
+    const linked = /^#video=(.+)$/.exec(location.hash)?.[1];
+    if (linked !== undefined) void view.open(decodeURIComponent(linked));
+  };
+  // A deployment with an API key: nothing is asked of the API before the key is given.
+  if (config.apiKeyRequired && sessionStorage.getItem(API_KEY_STORAGE) === null) {
+    askForApiKey((key) => {
+      sessionStorage.setItem(API_KEY_STORAGE, key);
+      client = createClient(config);
+      start();
+    });
+  } else {
+    start();
+  }
   document.body.dataset.ready = 'true';
 }
 
@@ -43,7 +50,7 @@ function createClient(config: SiteConfig): VidpClient {
 function askForApiKey(onKey: (key: string) => void): void {
   const section = byId('api-key-section');
   const form = byId<HTMLFormElement>('api-key-form');
-  section.hidden = sessionStorage.getItem(API_KEY_STORAGE) !== null;
+  section.hidden = false;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const key = byId<HTMLInputElement>('api-key').value.trim();
