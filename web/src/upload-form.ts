@@ -1,4 +1,11 @@
-import { fingerprintFile, sourceContentTypeOf, VidpAbortedError, type CreatedVideo, type VidpClient } from '../client/index.ts';
+import {
+  fingerprintFile,
+  sourceContentTypeOf,
+  VidpAbortedError,
+  type CreatedVideo,
+  type CreateVideoRequest,
+  type VidpClient,
+} from '../client/index.ts';
 import { byId, h, showMessage } from './dom.ts';
 import { errorMessage } from './error-message.ts';
 import { formatBytes, formatDate } from './format.ts';
@@ -75,7 +82,8 @@ export function setUpUploadForm(options: UploadFormOptions): void {
   /** Whether the chosen file is one an unfinished upload was sending (its fingerprint is stored). */
   async function findResumable(): Promise<void> {
     const file = videoInput.files?.[0];
-    resumable = file === undefined || pendingUploads.list().length === 0 ? undefined : pendingUploads.find(await fingerprintFile(file, file));
+    const fingerprint = file === undefined || pendingUploads.list().length === 0 ? undefined : await fingerprintOf(file);
+    resumable = fingerprint === undefined ? undefined : pendingUploads.find(fingerprint);
     submit.textContent = resumable === undefined ? 'Upload' : 'Resume upload';
     renderNotice();
   }
@@ -121,8 +129,14 @@ export function setUpUploadForm(options: UploadFormOptions): void {
     submit.disabled = true;
     let created: Pick<CreatedVideo, 'video' | 'upload'> | undefined;
     try {
-      const fingerprint = await fingerprintFile(file, file);
+      const fingerprint = await fingerprintOf(file);
       created = resumable === undefined ? undefined : await resumeOf(client, resumable, signal);
+      if (resumable !== undefined && created === undefined) {
+        // The stored upload has ended meanwhile (completed, aborted, expired): this is a new video after all.
+        resumable = undefined;
+        const problem = validate();
+        if (problem !== undefined) return showMessage(formError, `The earlier upload of this file has ended. ${problem.message}`);
+      }
       progress.start(file.name, created === undefined ? 'Creating the video…' : 'Asking S3 which parts it already has…');
       if (created === undefined) created = await start(client, file, fingerprint, signal);
       await client.uploadFile(created, file, { signal, partsInFlight: PARTS_IN_FLIGHT, onProgress: (state) => progress.update(state) });
@@ -152,23 +166,21 @@ export function setUpUploadForm(options: UploadFormOptions): void {
   }
 
   /** A new video: created, its subtitles uploaded, and (multipart) kept for a resume before the first part. */
-  async function start(client: VidpClient, file: File, fingerprint: string, signal: AbortSignal): Promise<CreatedVideo> {
+  async function start(client: VidpClient, file: File, fingerprint: string | undefined, signal: AbortSignal): Promise<CreatedVideo> {
     const subtitlesFile = subtitlesFromUrl() ? undefined : subtitlesInput.files?.[0];
     const created = await client.createVideo(
       {
         filename: file.name,
         content_type: file.type.startsWith('video/') ? file.type : (sourceContentTypeOf(file.name) ?? 'application/octet-stream'),
         size: file.size,
-        resolution: resolutionInput.value as '720p',
+        resolution: resolutionInput.value as CreateVideoRequest['resolution'],
         crf: Number(crfInput.value),
         subtitles: subtitlesFile === undefined ? { source: 'url', url: urlInput.value.trim() } : { source: 'upload' },
-        // The same request sent twice (a retry after a lost answer) creates one video.
-        client_token: crypto.randomUUID(),
       },
       signal,
     );
     if (subtitlesFile !== undefined) await client.uploadSubtitles(created, subtitlesFile, { filename: subtitlesFile.name, signal });
-    if (created.upload.method === 'MULTIPART') {
+    if (created.upload.method === 'MULTIPART' && fingerprint !== undefined) {
       pendingUploads.save({
         fingerprint,
         videoId: created.video.id,
@@ -183,6 +195,14 @@ export function setUpUploadForm(options: UploadFormOptions): void {
     }
     return created;
   }
+}
+
+/**
+ * The resume key of a file, or undefined where it cannot be computed: crypto.subtle exists only in a secure
+ * context (https, or 127.0.0.1 / localhost), so a page opened at a LAN address uploads without resume.
+ */
+function fingerprintOf(file: File): Promise<string | undefined> {
+  return fingerprintFile(file, file).catch(() => undefined);
 }
 
 /** The stored upload, if its video still waits for it (it may have completed, been aborted, or expired). */
