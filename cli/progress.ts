@@ -35,6 +35,10 @@ function uploadFigures() {
   };
 }
 
+function resumeNote(label: string, progress: UploadProgress): string {
+  return `resuming ${label}: ${progress.partsDone} of ${progress.partCount} parts (${formatBytes(progress.resumedBytes)}) already uploaded`;
+}
+
 export function createLineDisplay(write: (line: string) => void, label: string): ProgressDisplay {
   const figures = uploadFigures();
   let uploadDecade = -1;
@@ -42,9 +46,7 @@ export function createLineDisplay(write: (line: string) => void, label: string):
   let processingDecade = -1;
   return {
     upload(progress) {
-      if (uploadDecade === -1 && progress.resumedBytes > 0) {
-        write(`resuming ${label}: ${progress.partsDone} of ${progress.partCount} parts (${formatBytes(progress.resumedBytes)}) already uploaded`);
-      }
+      if (uploadDecade === -1 && progress.resumedBytes > 0) write(resumeNote(label, progress));
       const shown = figures(progress);
       const decade = Math.floor(shown.percent / 10);
       if (decade <= uploadDecade) return;
@@ -100,6 +102,7 @@ function createBarDisplay(stream: NodeJS.WriteStream, label: string): ProgressDi
   };
   return {
     upload(progress) {
+      if (bar === undefined && progress.resumedBytes > 0) stream.write(`${resumeNote(label, progress)}\n`);
       const shown = figures(progress);
       show('upload', progress.totalBytes, progress.sentBytes, [shown.bytes, shown.speed, shown.left].filter(Boolean).join('  '));
     },
