@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, toCliError } from '../../cli/errors.ts';
 import { createLineDisplay } from '../../cli/progress.ts';
+import { cacheDirectory, createResumeStore } from '../../cli/resume-store.ts';
 import { VidpAbortedError, VidpApiError, VidpStorageError, VidpUnreachableError, type UploadProgress, type Video } from '../../web/client/index.ts';
 
 const MiB = 1024 * 1024;
@@ -65,5 +69,38 @@ describe('the exit code of each failure', () => {
     ['a bug', new TypeError('x is undefined'), EXIT_CODES.failed, 'unexpected'],
   ])('%s', (_case, error, exitCode, code) => {
     expect(toCliError(error)).toMatchObject({ exitCode, code });
+  });
+});
+
+describe('where resume records are kept', () => {
+  it('is VIDP_CACHE_DIR when set, else $XDG_CACHE_HOME/vidp, else ~/.cache/vidp', () => {
+    const saved = process.env.XDG_CACHE_HOME;
+    try {
+      expect(cacheDirectory({ VIDP_CACHE_DIR: '/tmp/vidp-test' })).toBe('/tmp/vidp-test');
+      process.env.XDG_CACHE_HOME = '/xdg/cache';
+      expect(cacheDirectory({})).toBe('/xdg/cache/vidp');
+      delete process.env.XDG_CACHE_HOME;
+      expect(cacheDirectory({})).toBe(join(homedir(), '.cache', 'vidp'));
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
+  });
+
+  it('keeps one record per file and API, found again by the fingerprint, gone once removed', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vidp-resume-'));
+    try {
+      const local = createResumeStore(directory, 'http://127.0.0.1:3000/api');
+      const deployed = createResumeStore(directory, 'https://vidp.example/api');
+      const record = { video_id: 'v1', client_token: 't1', settings: '{}', file: '/x/talk.mp4', created_at: 'now' };
+      await local.save('fingerprint-1', record);
+      expect(await local.find('fingerprint-1')).toEqual(record);
+      expect(await local.find('fingerprint-2')).toBeUndefined();
+      expect(await deployed.find('fingerprint-1')).toBeUndefined();
+      await local.remove('fingerprint-1');
+      expect(await local.find('fingerprint-1')).toBeUndefined();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
