@@ -196,3 +196,30 @@ describe('the file fingerprint', () => {
     expect(base).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('waiting for a video', () => {
+  it('rides out a few failed polls, tells each change once, and returns the final record', async () => {
+    const answers: (() => Response)[] = [
+      () => Response.json({ id: 'v1', status: 'processing', progress: 10 }),
+      () => Response.json({ id: 'v1', status: 'processing', progress: 10 }),
+      () => {
+        throw new TypeError('fetch failed');
+      },
+      () => Response.json({ error: { code: 'internal_error', message: 'Internal error' }, request_id: 'r' }, { status: 500 }),
+      () => Response.json({ id: 'v1', status: 'saved' }),
+    ];
+    const client = createVidpClient({ apiUrl: 'http://api.fake/api', fetch: async () => answers.shift()!() });
+    const changes: string[] = [];
+    const final = await client.waitForVideo('v1', { intervalMs: 1, onChange: (video) => changes.push(`${video.status}:${video.progress ?? ''}`) });
+    expect(final.status).toBe('saved');
+    expect(changes).toEqual(['processing:10', 'saved:']);
+  });
+
+  it('gives up on a refusal at once', async () => {
+    const client = createVidpClient({
+      apiUrl: 'http://api.fake/api',
+      fetch: async () => Response.json({ error: { code: 'not_found', message: 'No such video' }, request_id: 'r' }, { status: 404 }),
+    });
+    await expect(client.waitForVideo('v1', { intervalMs: 1 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
