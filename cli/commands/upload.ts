@@ -11,6 +11,7 @@ import type { Resolution, X264Preset } from '../../functions/core/video.ts';
 import type { CommandContext } from '../context.ts';
 import { InterruptedError, UsageError } from '../errors.ts';
 import { openLocalFile, openVideoFile, type LocalFile } from '../local-files.ts';
+import { streamingPartTransport } from '../part-transport.ts';
 import { createProgressDisplay, type ProgressDisplay } from '../progress.ts';
 import { cacheDirectory, createResumeStore } from '../resume-store.ts';
 import { followVideo, reportVideo } from './follow.ts';
@@ -90,6 +91,7 @@ async function sendVideo(
       filename: video.name,
       signal: context.signal,
       partsInFlight: Number(context.env.VIDP_PARTS_IN_FLIGHT) || undefined,
+      partTransport: streamingPartTransport,
       onProgress: (progress) => {
         last = progress;
         display.upload(progress);

@@ -11,6 +11,7 @@ import { VidpAbortedError, VidpApiError, VidpStorageError, VidpUnreachableError,
 const MiB = 1024 * 1024;
 const progress = (sentBytes: number, extra: Partial<UploadProgress> = {}): UploadProgress => ({
   sentBytes,
+  confirmedBytes: sentBytes,
   totalBytes: 100 * MiB,
   inFlightBytes: 0,
   resumedBytes: 0,
@@ -32,7 +33,16 @@ describe('the plain progress lines', () => {
       'upload  99 %',
       'upload  100 %',
     ]);
-    expect(lines[0]).toBe('upload  0 %  0 B of 100 MiB');
+    expect(lines[0]).toBe('upload  0 %  0 B of 100 MiB  (0 of 7 parts)');
+  });
+
+  it('say 100 % only once S3 has confirmed every part, not when the last bytes have left', () => {
+    const lines: string[] = [];
+    const display = createLineDisplay((line) => lines.push(line), 'talk.mp4');
+    display.upload(progress(100 * MiB, { confirmedBytes: 90 * MiB, partsDone: 6 }));
+    display.upload(progress(100 * MiB, { confirmedBytes: 100 * MiB, partsDone: 7 }));
+    expect(lines.map((line) => line.split('  ')[1])).toEqual(['99 %', '100 %']);
+    expect(lines[1]).toMatch(/\(7 of 7 parts\)$/);
   });
 
   it('say what a resumed upload already had', () => {
