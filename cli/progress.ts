@@ -27,12 +27,18 @@ function uploadFigures() {
     const speed = rate.bytesPerSecond();
     const left = rate.secondsLeft(progress.totalBytes);
     return {
-      percent: progress.totalBytes === 0 ? 100 : Math.floor((progress.sentBytes / progress.totalBytes) * 100),
+      // 100 % once S3 has confirmed it all, not when the last bytes leave.
+      percent: progress.confirmedBytes >= progress.totalBytes ? 100 : Math.min(99, Math.floor((progress.sentBytes / progress.totalBytes) * 100)),
       bytes: `${formatBytes(progress.sentBytes)} of ${formatBytes(progress.totalBytes)}`,
       speed: speed === undefined ? '' : `${formatBytes(speed)}/s`,
       left: left === undefined || progress.sentBytes >= progress.totalBytes ? '' : `${formatSeconds(left)} left`,
+      parts: progress.partCount > 1 ? `(${progress.partsDone} of ${progress.partCount} parts)` : '',
     };
   };
+}
+
+function resumeNote(label: string, progress: UploadProgress): string {
+  return `resuming ${label}: ${progress.partsDone} of ${progress.partCount} parts (${formatBytes(progress.resumedBytes)}) already uploaded`;
 }
 
 export function createLineDisplay(write: (line: string) => void, label: string): ProgressDisplay {
@@ -42,14 +48,12 @@ export function createLineDisplay(write: (line: string) => void, label: string):
   let processingDecade = -1;
   return {
     upload(progress) {
-      if (uploadDecade === -1 && progress.resumedBytes > 0) {
-        write(`resuming ${label}: ${progress.partsDone} of ${progress.partCount} parts (${formatBytes(progress.resumedBytes)}) already uploaded`);
-      }
+      if (uploadDecade === -1 && progress.resumedBytes > 0) write(resumeNote(label, progress));
       const shown = figures(progress);
       const decade = Math.floor(shown.percent / 10);
       if (decade <= uploadDecade) return;
       uploadDecade = decade;
-      write(['upload', `${shown.percent} %`, shown.bytes, shown.speed, shown.left].filter(Boolean).join('  '));
+      write(['upload', `${shown.percent} %`, shown.bytes, shown.speed, shown.left, shown.parts].filter(Boolean).join('  '));
     },
     video(video) {
       // awaiting_upload is where every video starts, not news: the first change is to processing.
@@ -100,8 +104,9 @@ function createBarDisplay(stream: NodeJS.WriteStream, label: string): ProgressDi
   };
   return {
     upload(progress) {
+      if (bar === undefined && progress.resumedBytes > 0) stream.write(`${resumeNote(label, progress)}\n`);
       const shown = figures(progress);
-      show('upload', progress.totalBytes, progress.sentBytes, [shown.bytes, shown.speed, shown.left].filter(Boolean).join('  '));
+      show('upload', progress.totalBytes, progress.sentBytes, [shown.bytes, shown.speed, shown.left, shown.parts].filter(Boolean).join('  '));
     },
     video(video) {
       if (video.status !== status && video.status !== 'awaiting_upload') {

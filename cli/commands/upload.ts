@@ -11,6 +11,7 @@ import type { Resolution, X264Preset } from '../../functions/core/video.ts';
 import type { CommandContext } from '../context.ts';
 import { InterruptedError, UsageError } from '../errors.ts';
 import { openLocalFile, openVideoFile, type LocalFile } from '../local-files.ts';
+import { streamingPartTransport } from '../part-transport.ts';
 import { createProgressDisplay, type ProgressDisplay } from '../progress.ts';
 import { cacheDirectory, createResumeStore } from '../resume-store.ts';
 import { followVideo, reportVideo } from './follow.ts';
@@ -73,21 +74,13 @@ async function sendVideo(
   if (previous !== undefined && !resuming) {
     display.note(`An unfinished upload of this file with other settings is kept as video ${previous.video_id} (vidp delete ${previous.video_id} discards it); starting a new one.`);
   }
-  const clientToken = resuming ? previous.client_token : randomUUID();
-
-  let created: CreatedVideo;
-  try {
-    created = await context.client.createVideo({ ...request, client_token: clientToken }, context.signal);
-  } catch (error) {
-    // The token's video is past its upload: an earlier run finished it (and was stopped before it could tell).
-    const details = error instanceof VidpApiError && error.code === 'conflict' ? (error.details as { video_id?: unknown; status?: unknown } | undefined) : undefined;
-    if (resuming && typeof details?.video_id === 'string' && typeof details.status === 'string') {
-      await store.remove(fingerprint);
-      display.note(`The upload of ${video.name} was already complete (video ${details.video_id}, ${details.status}).`);
-      return details.video_id;
-    }
-    throw error;
+  const outcome = await createOrResume(context, request, resuming ? previous.client_token : undefined);
+  if ('doneId' in outcome) {
+    await store.remove(fingerprint);
+    display.note(outcome.note);
+    return outcome.doneId;
   }
+  const { created, clientToken } = outcome;
   const id = created.video.id;
   await store.save(fingerprint, { video_id: id, client_token: clientToken, settings, file: video.path, created_at: new Date().toISOString() });
 
@@ -98,6 +91,7 @@ async function sendVideo(
       filename: video.name,
       signal: context.signal,
       partsInFlight: Number(context.env.VIDP_PARTS_IN_FLIGHT) || undefined,
+      partTransport: streamingPartTransport,
       onProgress: (progress) => {
         last = progress;
         display.upload(progress);
@@ -109,6 +103,31 @@ async function sendVideo(
   }
   await store.remove(fingerprint);
   return id;
+}
+
+/** Uploads that ended without the file: resuming them is not possible, the file goes up as a new video. */
+const UPLOAD_GONE = new Set(['upload_aborted', 'upload_expired']);
+
+/**
+ * The create request, with the client_token of an earlier run when resuming: the API then hands back the same
+ * video and multipart upload. If that video is past its upload, an earlier run finished it (and was stopped
+ * before it could say so): `doneId`. If its upload was aborted or expired, a new video is created.
+ */
+async function createOrResume(
+  context: CommandContext,
+  request: CreateVideoRequest,
+  resumeToken: string | undefined,
+): Promise<{ created: CreatedVideo; clientToken: string } | { doneId: string; note: string }> {
+  const clientToken = resumeToken ?? randomUUID();
+  try {
+    return { created: await context.client.createVideo({ ...request, client_token: clientToken }, context.signal), clientToken };
+  } catch (error) {
+    const details = error instanceof VidpApiError && error.code === 'conflict' ? (error.details as { video_id?: unknown } | undefined) : undefined;
+    if (resumeToken === undefined || typeof details?.video_id !== 'string') throw error;
+    const earlier = await context.client.getVideo(details.video_id, context.signal);
+    if (earlier.status === 'failed' && UPLOAD_GONE.has(earlier.error?.code ?? '')) return createOrResume(context, request, undefined);
+    return { doneId: earlier.id, note: `The upload of ${request.filename} was already complete (video ${earlier.id}, ${earlier.status}).` };
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +96,37 @@ describe('an API that cannot be reached', () => {
     const upload = await runVidp(['upload', files.video, '--srt', files.subtitles, '--wait', '--json'], env);
     expect(upload.code).toBe(3);
     expect(upload.stdout).toBe('');
+  });
+});
+
+describe('the API key', () => {
+  // The local cloud asks for no key; API Gateway does when the stack is deployed with one. This stand-in answers
+  // as API Gateway does: 403 {"message":"Forbidden"} without the right x-api-key.
+  it('is sent as x-api-key from --api-key or VIDP_API_KEY, and API Gateway’s refusal is exit 1, forbidden', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((request, response) => {
+      const key = request.headers['x-api-key'];
+      seen.push(typeof key === 'string' ? key : undefined);
+      response.setHeader('content-type', 'application/json');
+      if (key !== 'right-key') {
+        response.statusCode = 403;
+        response.end(JSON.stringify({ message: 'Forbidden' }));
+        return;
+      }
+      response.end(JSON.stringify({ id: 'v1', filename: 'talk.mp4', status: 'awaiting_upload', target_resolution: '720p', crf: 23, preset: 'medium', subtitles: { source: 'upload', key: 'k' }, created_at: 'c', updated_at: 'u' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    try {
+      const withOption = await runVidp(['get', 'v1', '--api', apiUrl, '--api-key', 'right-key'], env);
+      expect(withOption.code, withOption.stderr).toBe(0);
+      expect(withOption.stdout).toMatch(/^status +awaiting_upload$/m);
+      const fromEnv = await runVidp(['get', 'v1', '--api', apiUrl], { ...env, VIDP_API_KEY: 'wrong-key' });
+      expect(fromEnv.code).toBe(1);
+      expect(fromEnv.stderr).toMatch(/^error forbidden: Forbidden \(HTTP 403\)$/m);
+      expect(seen).toEqual(['right-key', 'wrong-key']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

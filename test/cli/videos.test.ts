@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSampleClip, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
@@ -14,6 +15,7 @@ import { runVidp, VIDP_BIN, type VidpResult } from '../support/run-vidp.ts';
  * Ctrl-C and resumed is in upload-resume.test.ts.)
  */
 const MiB = 1024 * 1024;
+const run = promisify(execFile);
 let cloud: LocalCloud;
 let workDir: string;
 let env: Record<string, string>;
@@ -93,6 +95,18 @@ describe('vidp get, play and list', () => {
     expect(response.status).toBe(206);
     expect(response.headers.get('content-type')).toBe('video/mp4');
     expect((await response.arrayBuffer()).byteLength).toBe(100);
+  });
+
+  it('play --open hands the URL to the desktop’s opener (xdg-open, which honours $BROWSER)', async () => {
+    const fifo = join(workDir, 'opened');
+    await run('mkfifo', [fifo]);
+    const browser = join(workDir, 'browser.sh');
+    await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > ${fifo}\n`, { mode: 0o755 });
+    // Reading a FIFO waits for its writer: this resolves when the "browser" has been given the URL.
+    const opened = readFile(fifo, 'utf8');
+    const result = await runVidp(['play', savedRecord.id, '--open'], { ...env, BROWSER: browser });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await opened).toBe(result.stdout.trim());
   });
 
   it('play of a video that is not saved is the API’s refusal: exit 1 with its code', async () => {

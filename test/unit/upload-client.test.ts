@@ -196,3 +196,69 @@ describe('the file fingerprint', () => {
     expect(base).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('waiting for a video', () => {
+  it('rides out a few failed polls, tells each change once, and returns the final record', async () => {
+    const answers: (() => Response)[] = [
+      () => Response.json({ id: 'v1', status: 'processing', progress: 10 }),
+      () => Response.json({ id: 'v1', status: 'processing', progress: 10 }),
+      () => {
+        throw new TypeError('fetch failed');
+      },
+      () => Response.json({ error: { code: 'internal_error', message: 'Internal error' }, request_id: 'r' }, { status: 500 }),
+      () => Response.json({ id: 'v1', status: 'saved' }),
+    ];
+    const client = createVidpClient({ apiUrl: 'http://api.fake/api', fetch: async () => answers.shift()!() });
+    const changes: string[] = [];
+    const final = await client.waitForVideo('v1', { intervalMs: 1, onChange: (video) => changes.push(`${video.status}:${video.progress ?? ''}`) });
+    expect(final.status).toBe('saved');
+    expect(changes).toEqual(['processing:10', 'saved:']);
+  });
+
+  it('gives up on a refusal at once', async () => {
+    const client = createVidpClient({
+      apiUrl: 'http://api.fake/api',
+      fetch: async () => Response.json({ error: { code: 'not_found', message: 'No such video' }, request_id: 'r' }, { status: 404 }),
+    });
+    await expect(client.waitForVideo('v1', { intervalMs: 1 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('a part transport that reports its progress', () => {
+  it('moves sentBytes within a part, and takes back what a failed attempt had sent', async () => {
+    const { client, service, blob, bytes } = setup(3000, 1024);
+    let attempts = 0;
+    const events: UploadProgress[] = [];
+    await client.uploadFile(multipart(service), blob, {
+      partsInFlight: 1,
+      retry: FAST_RETRY,
+      onProgress: (event) => events.push(event),
+      partTransport: async (url, body, { signal, onSent }) => {
+        attempts += 1;
+        onSent(body.size / 2);
+        // The first attempt of part 1 dies half-way, after it said half was sent.
+        if (attempts === 1) throw new TypeError('fetch failed');
+        onSent(body.size);
+        return service.fetch(url, { method: 'PUT', body, ...(signal === undefined ? {} : { signal }) });
+      },
+    });
+    expect(assembled(service)).toEqual(bytes);
+    expect(events.map((event) => [event.sentBytes, event.confirmedBytes])).toEqual([
+      [0, 0],
+      [0, 0], // part 1 starts
+      [512, 0],
+      [0, 0], // its first attempt failed: what it had sent no longer counts
+      [512, 0],
+      [1024, 0],
+      [1024, 1024], // part 1 confirmed
+      [1024, 1024], // part 2 starts
+      [1536, 1024],
+      [2048, 1024],
+      [2048, 2048],
+      [2048, 2048],
+      [2524, 2048],
+      [3000, 2048],
+      [3000, 3000],
+    ]);
+  });
+});

@@ -6,11 +6,16 @@ export type Fetch = typeof fetch;
  * One fetch, with the two failures that are not HTTP answers told apart: the caller's abort
  * (VidpAbortedError) and no answer at all (VidpUnreachableError). Every HTTP answer is returned as is.
  */
-export async function send(fetchImpl: Fetch, url: string, init: RequestInit): Promise<Response> {
+export function send(fetchImpl: Fetch, url: string, init: RequestInit): Promise<Response> {
+  return answerOf(url, init.signal ?? undefined, () => fetchImpl(url, init));
+}
+
+/** The same for any way of sending a request (a fetch, or a part transport that reports its progress). */
+export async function answerOf(url: string, signal: AbortSignal | undefined, request: () => Promise<Response>): Promise<Response> {
   try {
-    return await fetchImpl(url, init);
+    return await request();
   } catch (error) {
-    if (init.signal?.aborted) throw new VidpAbortedError();
+    if (signal?.aborted) throw new VidpAbortedError();
     throw new VidpUnreachableError(url, { cause: error });
   }
 }

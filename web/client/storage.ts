@@ -1,6 +1,6 @@
 import pRetry from 'p-retry';
 import { VidpAbortedError, VidpClientError, VidpStorageError, VidpUnreachableError } from './errors.ts';
-import { send, type Fetch } from './http.ts';
+import { answerOf, send, type Fetch } from './http.ts';
 
 /**
  * Requests straight to S3 on the URLs the API presigned: the retry policy (5xx and network errors, with
@@ -48,9 +48,20 @@ export async function withRetries<T>(
   }
 }
 
+/**
+ * How a part's PUT is sent. The default is one fetch, which cannot say how far along it is (progress then
+ * moves a part at a time); a transport that can (XMLHttpRequest's upload events in a browser, a counted
+ * request stream in Node) calls `onSent` with the bytes sent so far.
+ */
+export type PartTransport = (url: string, body: Blob, options: { signal?: AbortSignal; onSent: (bytes: number) => void }) => Promise<Response>;
+
+export function fetchPartTransport(fetchImpl: Fetch): PartTransport {
+  return (url, body, { signal }) => fetchImpl(url, { method: 'PUT', body, ...(signal === undefined ? {} : { signal }) });
+}
+
 /** One PUT of a part; resolves with its ETag (CORS must expose it, as the bucket's rule does). */
-export async function putPart(fetchImpl: Fetch, url: string, body: Blob, signal: AbortSignal | undefined): Promise<string> {
-  const response = await send(fetchImpl, url, { method: 'PUT', body, ...(signal === undefined ? {} : { signal }) });
+export async function putPart(transport: PartTransport, url: string, body: Blob, signal: AbortSignal | undefined, onSent: (bytes: number) => void): Promise<string> {
+  const response = await answerOf(url, signal, () => transport(url, body, { ...(signal === undefined ? {} : { signal }), onSent }));
   if (!response.ok) throw await storageErrorOf(response);
   const etag = response.headers.get('etag');
   if (etag === null) throw new VidpStorageError(response.status, 'missing_etag', 'S3 answered the part without an ETag (is ETag an exposed header in the bucket CORS?)');

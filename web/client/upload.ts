@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { CreatedVideo, VidpApi } from './api.ts';
 import { VidpAbortedError } from './errors.ts';
 import type { Fetch } from './http.ts';
-import { DEFAULT_RETRY, isExpiredUrl, isTransient, postForm, putPart, withRetries, type RetryPolicy } from './storage.ts';
+import { DEFAULT_RETRY, fetchPartTransport, isExpiredUrl, isTransient, postForm, putPart, withRetries, type PartTransport, type RetryPolicy } from './storage.ts';
 
 /**
  * The video, straight to S3 the way the API asked for it: one presigned POST for a small file; for a
@@ -11,10 +11,12 @@ import { DEFAULT_RETRY, isExpiredUrl, isTransient, postForm, putPart, withRetrie
  * the same call resumes an upload after a crash, a reload or Ctrl-C: finished parts are not sent again.
  */
 export interface UploadProgress {
-  /** Bytes S3 has confirmed, including the parts it had before this call (resumedBytes). */
+  /** confirmedBytes plus what the parts on their way have sent so far (known only with a partTransport). */
   sentBytes: number;
+  /** Bytes S3 has confirmed, including the parts it had before this call (resumedBytes). */
+  confirmedBytes: number;
   totalBytes: number;
-  /** Bytes of the requests on their way now (fetch cannot say how far along each one is). */
+  /** The whole size of the requests on their way now. */
   inFlightBytes: number;
   /** Bytes S3 already held when the call started: not sent again. */
   resumedBytes: number;
@@ -31,6 +33,8 @@ export interface UploadOptions {
   /** The name the form upload gives the file (a File's own name otherwise). */
   filename?: string;
   retry?: RetryPolicy;
+  /** How parts are sent (default: one fetch each, which reports no progress within a part). */
+  partTransport?: PartTransport;
 }
 
 export const DEFAULT_PARTS_IN_FLIGHT = 4;
@@ -49,19 +53,19 @@ export async function uploadFile(
   const retry = options.retry ?? DEFAULT_RETRY;
   const report = (progress: Omit<UploadProgress, 'totalBytes'>) => options.onProgress?.({ ...progress, totalBytes: blob.size });
   if (created.upload.method === 'POST') {
-    report({ sentBytes: 0, inFlightBytes: blob.size, resumedBytes: 0, partsDone: 0, partCount: 1 });
+    report({ sentBytes: 0, confirmedBytes: 0, inFlightBytes: blob.size, resumedBytes: 0, partsDone: 0, partCount: 1 });
     const upload = created.upload;
     const filename = options.filename ?? (blob as Partial<File>).name ?? 'video';
     await withRetries(() => postForm(fetchImpl, upload, blob, filename, options.signal), retry, options.signal);
-    report({ sentBytes: blob.size, inFlightBytes: 0, resumedBytes: 0, partsDone: 1, partCount: 1 });
+    report({ sentBytes: blob.size, confirmedBytes: blob.size, inFlightBytes: 0, resumedBytes: 0, partsDone: 1, partCount: 1 });
     return;
   }
-  await uploadParts(api, fetchImpl, created.video.id, blob, { ...options, retry }, report);
+  await uploadParts(api, options.partTransport ?? fetchPartTransport(fetchImpl), created.video.id, blob, { ...options, retry }, report);
 }
 
 async function uploadParts(
   api: VidpApi,
-  fetchImpl: Fetch,
+  transport: PartTransport,
   videoId: string,
   blob: Blob,
   options: UploadOptions & { retry: RetryPolicy },
@@ -81,9 +85,14 @@ async function uploadParts(
   }
   const pending = Array.from({ length: partCount }, (_, index) => index + 1).filter((number) => !etags.has(number));
   const resumedBytes = [...etags.keys()].reduce((sum, number) => sum + range(number).end - range(number).start, 0);
-  let sentBytes = resumedBytes;
+  let confirmedBytes = resumedBytes;
   let inFlightBytes = 0;
-  const progress = () => report({ sentBytes, inFlightBytes, resumedBytes, partsDone: etags.size, partCount });
+  /** What each part on its way has sent so far: back to 0 when an attempt fails. */
+  const partSent = new Map<number, number>();
+  const progress = () => {
+    const sentBytes = confirmedBytes + [...partSent.values()].reduce((sum, bytes) => sum + bytes, 0);
+    report({ sentBytes, confirmedBytes, inFlightBytes, resumedBytes, partsDone: etags.size, partCount });
+  };
   progress();
 
   // The first part that fails for good stops the others: no new part starts, the ones in flight are aborted.
@@ -100,9 +109,14 @@ async function uploadParts(
     try {
       const etag = await withRetries(
         async () => {
+          const onSent = (bytes: number) => {
+            partSent.set(partNumber, Math.min(bytes, size));
+            progress();
+          };
           try {
-            return await putPart(fetchImpl, await urls.get(partNumber), blob.slice(start, end), signal);
+            return await putPart(transport, await urls.get(partNumber), blob.slice(start, end), signal, onSent);
           } catch (error) {
+            if (partSent.delete(partNumber)) progress();
             if (isExpiredUrl(error)) urls.forget(partNumber);
             throw error;
           }
@@ -112,8 +126,9 @@ async function uploadParts(
         (error) => isExpiredUrl(error) || isTransient(error),
       );
       etags.set(partNumber, etag);
-      sentBytes += size;
+      confirmedBytes += size;
     } finally {
+      partSent.delete(partNumber);
       inFlightBytes -= size;
     }
     progress();
