@@ -63,6 +63,9 @@ describe('a multipart upload through the page', () => {
     await page.getByLabel('Subtitles file (SRT or VTT)').setInputFiles(srt);
     await page.getByRole('button', { name: 'Upload' }).click();
     await firstTwoStored;
+    // Two parts of 16 MiB in S3 out of 33 MiB: at least 96 %, and never 100 % while the last part is unconfirmed.
+    await page.waitForFunction(() => (document.getElementById('upload-bar') as HTMLProgressElement).value >= 96);
+    expect(await page.locator('#upload-bar').evaluate((bar) => (bar as HTMLProgressElement).value)).toBeLessThan(100);
     const [pending] = (await page.evaluate('JSON.parse(localStorage.getItem("vidp.pending-uploads.v1"))')) as { videoId: string }[];
 
     reloaded = true;

@@ -11,6 +11,7 @@ import { errorMessage } from './error-message.ts';
 import { formatBytes, formatDate } from './format.ts';
 import { pendingUploads, type PendingUpload } from './resume-store.ts';
 import { createProgressPanel } from './upload-progress.ts';
+import { xhrPartTransport } from './xhr-part-transport.ts';
 
 /** Parts on their way at once: the contract's 4–6; 4 fills a home uplink without starving the page's own requests. */
 const PARTS_IN_FLIGHT = 4;
@@ -139,7 +140,12 @@ export function setUpUploadForm(options: UploadFormOptions): void {
       }
       progress.start(file.name, created === undefined ? 'Creating the video…' : 'Asking S3 which parts it already has…');
       if (created === undefined) created = await start(client, file, fingerprint, signal);
-      await client.uploadFile(created, file, { signal, partsInFlight: PARTS_IN_FLIGHT, onProgress: (state) => progress.update(state) });
+      await client.uploadFile(created, file, {
+        signal,
+        partsInFlight: PARTS_IN_FLIGHT,
+        partTransport: xhrPartTransport,
+        onProgress: (state) => progress.update(state),
+      });
       pendingUploads.forget(created.video.id);
       progress.finish(`Uploaded ${file.name}. Processing starts now.`);
       options.onUploaded(created.video.id);

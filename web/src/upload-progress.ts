@@ -35,10 +35,12 @@ export function createProgressPanel() {
       announce(`Upload of ${name} started. ${note}`);
     },
     update(progress: UploadProgress) {
-      const { sentBytes, totalBytes, inFlightBytes, resumedBytes } = progress;
+      // sentBytes: what S3 has confirmed plus what the parts on their way have sent (xhr-part-transport.ts).
+      const { sentBytes, confirmedBytes, totalBytes, inFlightBytes, resumedBytes } = progress;
       // The rate counts what this page sent, not the parts S3 had before a resume.
       rate.sample(sentBytes - resumedBytes);
-      const percent = totalBytes === 0 ? 100 : Math.floor((sentBytes / totalBytes) * 100);
+      // 100 % only once S3 has confirmed every byte: sent is not stored.
+      const percent = confirmedBytes >= totalBytes ? 100 : Math.min(99, Math.floor((sentBytes / totalBytes) * 100));
       bar.value = percent;
       bar.setAttribute('aria-valuetext', `${percent} %`);
       const parts = progress.partCount > 1 ? ` · part ${progress.partsDone} of ${progress.partCount} done` : '';
