@@ -1,5 +1,6 @@
 import {
   fingerprintFile,
+  SOURCE_EXTENSIONS,
   sourceContentTypeOf,
   VidpAbortedError,
   type CreatedVideo,
@@ -37,6 +38,8 @@ export function setUpUploadForm(options: UploadFormOptions): void {
   const formError = byId('form-error');
   const notice = byId('resume-notice');
   const progress = createProgressPanel();
+  // The API's own list of accepted extensions, so the file picker cannot drift from what create-upload takes.
+  videoInput.accept = ['video/*', ...SOURCE_EXTENSIONS.map((extension) => `.${extension}`)].join(',');
   let controller: AbortController | undefined;
   /** The upload the selected file would resume, if any. */
   let resumable: PendingUpload | undefined;
