@@ -1,25 +1,6 @@
-import type { Video } from '../web/client/index.ts';
+import { formatBytes, type Video } from '../web/client/index.ts';
 
-/** What the CLI prints for people: sizes, durations, a video, a list of them. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-export function formatSeconds(seconds: number): string {
-  const whole = Math.round(seconds);
-  if (whole < 60) return `${whole}s`;
-  const minutes = Math.floor(whole / 60);
-  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
+/** What the CLI prints for people: a video, a list of them. */
 export function formatVideo(video: Video): string {
   const rows: [string, string | undefined][] = [
     ['id', video.id],

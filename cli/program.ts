@@ -52,7 +52,7 @@ export function buildProgram(io: ProgramIo): Command {
     .command('upload')
     .description('upload a video with its subtitles (multipart and resumable for large files)')
     .argument('<video>', `video file (${SOURCE_EXTENSIONS.map((extension) => `.${extension}`).join(' ')})`)
-    .option('--srt <file>', 'subtitles file to upload (SRT)')
+    .option('--srt <file>', 'subtitles file to upload (SRT or WebVTT)')
     .addOption(new Option('--srt-url <url>', 'subtitles from a subtitle-service URL, fetched by the pipeline').argParser(httpUrl).conflicts('srt'))
     .addOption(new Option('--resolution <box>', 'output box (default 720p)').choices(ResolutionSchema.options))
     .addOption(new Option('--crf <n>', `quality, ${CRF_MIN} (best) to ${CRF_MAX} (default 23)`).argParser(wholeNumber(CRF_MIN, CRF_MAX)))

@@ -1,6 +1,5 @@
 import cliProgress from 'cli-progress';
-import { createTransferRate, type UploadProgress, type Video } from '../web/client/index.ts';
-import { formatBytes, formatSeconds } from './format.ts';
+import { createTransferRate, formatBytes, formatSeconds, type UploadProgress, type Video } from '../web/client/index.ts';
 
 /**
  * Progress on stderr (stdout stays for results): a live bar on a terminal; on anything else (a pipe, a log

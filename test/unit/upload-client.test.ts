@@ -3,6 +3,8 @@ import {
   createTransferRate,
   createVidpClient,
   fingerprintFile,
+  formatBytes,
+  formatSeconds,
   VidpAbortedError,
   VidpApiError,
   VidpStorageError,
@@ -260,5 +262,27 @@ describe('a part transport that reports its progress', () => {
       [3000, 2048],
       [3000, 3000],
     ]);
+  });
+});
+
+describe('sizes and durations', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1536, '1.5 KiB'],
+    [16 * 1024 * 1024, '16 MiB'],
+    [5 * 1024 ** 3, '5.0 GiB'],
+  ])('%d bytes read %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
+  });
+
+  it.each([
+    [undefined, '—'],
+    [Number.POSITIVE_INFINITY, '—'],
+    [41.6, '42s'],
+    [185, '3m05s'],
+    [3720, '1h02m'],
+  ])('%s seconds read %s', (seconds, text) => {
+    expect(formatSeconds(seconds)).toBe(text);
   });
 });

@@ -23,6 +23,7 @@ export type VidpClient = ReturnType<typeof createVidpClient>;
 export type { ApiOptions, CreatedVideo, CreateVideoRequest, ListFilter, Playback, UploadState, Video, VideoList } from './api.ts';
 export { VidpAbortedError, VidpApiError, VidpClientError, VidpStorageError, VidpUnreachableError } from './errors.ts';
 export { fingerprintFile, type FileIdentity } from './fingerprint.ts';
+export { formatBytes, formatSeconds } from './format.ts';
 export { createTransferRate, type TransferRate } from './transfer-rate.ts';
 export {
   DEFAULT_PARTS_IN_FLIGHT,
