@@ -1,28 +1,13 @@
-/** Figures as a person reads them: 12.3 MB, 4.1 MB/s, 1 min 05 s. Decimal units, as file managers show sizes. */
+import { formatBytes } from '../client/index.ts';
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
+/**
+ * Figures as the page shows them. Sizes and times left are web/client's (the CLI's too, so both read alike);
+ * the rate, step durations and dates are the page's own.
+ */
+export { formatBytes, formatSeconds } from '../client/index.ts';
 
 export function formatRate(bytesPerSecond: number | undefined): string {
   return bytesPerSecond === undefined ? '—' : `${formatBytes(bytesPerSecond)}/s`;
-}
-
-export function formatSeconds(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '—';
-  const whole = Math.round(seconds);
-  if (whole < 60) return `${whole} s`;
-  const minutes = Math.floor(whole / 60);
-  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, '0')} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
 export function formatDuration(ms: number | undefined): string {
