@@ -9,6 +9,7 @@ const TRACE_POLL_MS = 1_000;
 
 const STATUS_TEXT: Record<Video['status'], string> = {
   awaiting_upload: 'Awaiting upload',
+  queued: 'Queued',
   processing: 'Processing',
   saved: 'Saved',
   failed: 'Failed',
@@ -100,6 +101,7 @@ export function createVideoView(options: { client: () => VidpClient; trace: Trac
       );
     }
     if (video.status === 'awaiting_upload') lines.push(h('p', {}, 'Waiting for the upload to finish.'));
+    if (video.status === 'queued') lines.push(h('p', {}, 'Waiting for a worker to start on it.'));
     if (video.status === 'failed') {
       const retry = h('button', { type: 'button' }, 'Retry');
       retry.addEventListener('click', () => void retryVideo(video.id, retry));
