@@ -10,8 +10,8 @@ import { synthesizeVidp, type SynthesizedVidp } from './synthesize.ts';
  * cold start on the first deploy.
  */
 let vidp: SynthesizedVidp;
-beforeAll(() => {
-  vidp = synthesizeVidp();
+beforeAll(async () => {
+  vidp = await synthesizeVidp();
 });
 afterAll(() => vidp?.cleanUp());
 

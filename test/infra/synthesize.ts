@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonContext } from '../../infra/shared/repository.ts';
+import { stageSite } from '../../infra/aws/site-files.ts';
 import { addVidpStacks, type VidpStacks } from '../../infra/aws/vidp-app.ts';
 
 /**
@@ -31,8 +32,10 @@ export interface ValidationReport {
   }[];
 }
 
-export function synthesizeVidp(context: Record<string, unknown> = {}): SynthesizedVidp {
+export async function synthesizeVidp(context: Record<string, unknown> = {}): Promise<SynthesizedVidp> {
   const outdir = mkdtempSync(join(tmpdir(), 'vidp-cdk-'));
+  // The page is really built, as by `npx cdk synth`: the site deploys what web/build.ts makes.
+  const site = await stageSite();
   const app = new App({
     outdir,
     context: {
@@ -42,8 +45,14 @@ export function synthesizeVidp(context: Record<string, unknown> = {}): Synthesiz
       '@aws-cdk/core:failSynthOnValidationErrors': false,
     },
   });
-  const stacks = addVidpStacks(app);
-  const assembly = app.synth();
+  let stacks: VidpStacks;
+  let assembly: ReturnType<App['synth']>;
+  try {
+    stacks = addVidpStacks(app, { siteDir: site.dir });
+    assembly = app.synth();
+  } finally {
+    site.remove();
+  }
   const reportFile = join(assembly.directory, 'validation-report.json');
   const validationReport: ValidationReport = existsSync(reportFile)
     ? (JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport)
