@@ -41,6 +41,7 @@ import {
 } from './local-resources.ts';
 import type { S3FaultRule } from './s3/fault-injection.ts';
 import { startLocalS3 } from './s3/local-s3.ts';
+import { buildLocalSiteFiles, localSite } from './site/local-site.ts';
 import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
 import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
 import { startStepFunctionsEndpoint } from './stepfunctions/sfn-endpoint.ts';
@@ -147,6 +148,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
   };
 
+  // The page is built while the services start (esbuild works off the main thread); awaited before the gateway.
+  const siteBuildStartedAt = Date.now();
+  const siteFiles = buildLocalSiteFiles().then((files) => ({ files, builtInMs: Date.now() - siteBuildStartedAt }));
+  siteFiles.catch(() => undefined); // a failed build is reported where it is awaited, not as an unhandled rejection
+  // CORS on the API and on the media bucket alike, as the CDK app sets both from `allowedOrigins`.
+  const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean);
+
   try {
     const iam = options.iam ?? (await loadPolicies(logger));
     assertPoliciesNameLocalResources(iam, {
@@ -161,6 +169,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const access = new LocalAccess(iam);
     const s3 = await startLocalS3({
       bucket: LOCAL_BUCKET,
+      allowedOrigins,
       ...dataDirOption(options.dataDir),
       logger,
       lookupSecret: access.credentials.lookupSecret,
@@ -343,11 +352,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachineArn: STATE_MACHINE_ARN,
       dataDir: options.dataDir ?? null,
     });
+    const site = await siteFiles;
+    logger(`[cloud] web page built in ${site.builtInMs} ms`);
     const gateway = await startGateway({
       port,
       loadHandler,
       logger,
-      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+      allowedOrigins,
+      site: localSite(site.files, s3.endpoint),
       local: {
         info,
         listExecutions: () => executions.list(),

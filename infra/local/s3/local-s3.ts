@@ -50,6 +50,8 @@ export interface LocalS3 {
  */
 export async function startLocalS3(options: {
   bucket: string;
+  /** The origins the bucket's CORS rules allow: the deployment's `allowedOrigins`, as the CDK bucket has them. */
+  allowedOrigins: readonly string[];
   dataDir?: string;
   logger: CloudLog;
   /** The secret of each access key the local cloud issued (iam/credentials.ts). */
@@ -66,7 +68,7 @@ export async function startLocalS3(options: {
     port: 0,
     silent: true,
     directory,
-    configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml()] }],
+    configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.allowedOrigins)] }],
   });
   // Objects are written whole or not at all (see atomic-store.ts).
   useAtomicStore(server, directory);
@@ -112,10 +114,11 @@ function writeOperationOf(request: { method: string; query: Record<string, unkno
   return undefined;
 }
 
-function corsConfigurationXml(): string {
+/** The media bucket's CORS rules (infra/shared/resources.ts) with the deployment's origins, as stateful-stack.ts builds them. */
+function corsConfigurationXml(allowedOrigins: readonly string[]): string {
   const rules = MEDIA_BUCKET_CORS_RULES.map((rule) =>
     [
-      ...rule.allowedOrigins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`),
+      ...allowedOrigins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`),
       ...rule.allowedMethods.map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
       ...rule.allowedHeaders.map((header) => `<AllowedHeader>${header}</AllowedHeader>`),
       ...rule.exposedHeaders.map((header) => `<ExposeHeader>${header}</ExposeHeader>`),
