@@ -117,6 +117,16 @@ export const actionsOf = (statement: PolicyStatementJson): string[] =>
 export const resourcesOfStatement = (statement: PolicyStatementJson): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 
+/**
+ * vidp's own Lambda functions, each running a functions/ entry file (VidpFunction names it in the description),
+ * by logical id: the stack's other functions are CDK's handlers for the web page's bucket.
+ */
+export function vidpFunctionsOf(template: Template): [string, Resources[string]][] {
+  return Object.entries(resourcesOf(template)).filter(
+    ([, resource]) => resource.Type === 'AWS::Lambda::Function' && String(resource.Properties!.Description).startsWith('vidp functions/'),
+  );
+}
+
 /** The logical id of the only resource of `type` whose logical id starts with `prefix`. */
 export function logicalIdOf(template: Template, type: string, prefix: string): string {
   const matches = Object.entries(resourcesOf(template))

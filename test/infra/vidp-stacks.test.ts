@@ -13,6 +13,7 @@ import {
   resourcesOfStatement,
   statementsOfRole,
   synthesizeVidp,
+  vidpFunctionsOf,
   type PolicyStatementJson,
   type SynthesizedVidp,
 } from './synthesize.ts';
@@ -450,8 +451,7 @@ describe('API', () => {
 
 describe('functions', () => {
   const allFunctions = () => Object.entries(stateless()).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
-  /** vidp's own: each runs a functions/ entry file (VidpFunction names it in the description). */
-  const functions = () => allFunctions().filter(([, fn]) => String(fn.Properties!.Description).startsWith('vidp functions/'));
+  const functions = () => vidpFunctionsOf(vidp.statelessTemplate);
 
   it('runs no function but its own, except CDK\'s two handlers of the web page\'s bucket (copy the page in, empty it on delete)', () => {
     const others = allFunctions().filter(([id]) => !functions().some(([own]) => own === id));
