@@ -39,6 +39,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/support/warm-iam-cache.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Headless Chromium plus a local cloud that runs ffmpeg: one file at a time on two cores.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,11 +1,11 @@
 /**
- * Builds the browser page into one folder: index.html, the esbuild bundle and the stylesheet, the two assets
+ * Builds the browser page into one folder: index.html, the esbuild bundle, the stylesheet and the icon, the two assets
  * named after their content hash so whoever serves them can cache them for a year (index.html: never).
  * No site-config.json: whoever serves the page writes it (the local cloud: kind "local"; CDK: kind "console").
  *
  * CLI: `tsx web/build.ts <outDir>`
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -42,6 +42,7 @@ export async function buildSite(outDir: string): Promise<void> {
   };
   const template = await readFile(join(SOURCE_DIR, 'index.html'), 'utf8');
   await writeFile(join(outDir, 'index.html'), renderIndex(template, assets));
+  await copyFile(join(SOURCE_DIR, 'favicon.svg'), join(outDir, 'favicon.svg'));
 }
 
 function renderIndex(template: string, assets: SiteAssets): string {

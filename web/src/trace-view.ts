@@ -70,28 +70,30 @@ export function stateRows(trace: readonly TraceEntry[]): StateRow[] {
  * to look again.
  */
 export async function renderTrace(config: TraceConfig, executionId: string, signal: AbortSignal): Promise<{ element: HTMLElement; finished: boolean }> {
+  // The record keeps $$.Execution.Id, the execution's ARN; its name is the ARN's last part.
+  const name = executionId.split(':').pop() ?? executionId;
   if (config.kind === 'console') {
-    const executionArn = `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionId}`;
+    const executionArn = executionId.startsWith('arn:') ? executionId : `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const url = `https://${config.region}.console.aws.amazon.com/states/home?region=${config.region}#/v2/executions/details/${executionArn}`;
     return { element: h('p', {}, h('a', { href: url, target: '_blank', rel: 'noopener' }, 'Open this execution in the Step Functions console')), finished: true };
   }
-  const response = await fetch(`${config.executionsUrl}${encodeURIComponent(executionId)}`, { signal, cache: 'no-store' });
+  const response = await fetch(`${config.executionsUrl}${encodeURIComponent(name)}`, { signal, cache: 'no-store' });
   if (response.status === 404) {
     return { element: h('p', { class: 'help' }, 'The local cloud has no trace of this execution (it keeps traces in memory: a restart forgets them).'), finished: true };
   }
   if (!response.ok) return { element: h('p', { class: 'error' }, `The trace could not be loaded (HTTP ${response.status}).`), finished: true };
   const execution = (await response.json()) as LocalExecution;
-  return { element: traceTable(execution, executionId), finished: execution.status !== 'RUNNING' };
+  return { element: traceTable(execution, name), finished: execution.status !== 'RUNNING' };
 }
 
-function traceTable(execution: LocalExecution, executionId: string): HTMLElement {
+function traceTable(execution: LocalExecution, name: string): HTMLElement {
   const rows = stateRows(execution.trace);
   const status = execution.status.charAt(0) + execution.status.slice(1).toLowerCase().replace('_', ' ');
   const outcome = execution.error === undefined ? status : `${status} — ${execution.error}: ${execution.cause ?? ''}`;
   return h(
     'div',
     {},
-    h('p', {}, `Execution ${executionId}: ${outcome}`),
+    h('p', {}, `Execution ${name}: ${outcome}`),
     h(
       'div',
       { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Execution trace table' },

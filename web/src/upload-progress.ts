@@ -30,7 +30,7 @@ export function createProgressPanel() {
       bar.value = 0;
       bar.removeAttribute('aria-valuetext');
       figures.textContent = note;
-      cancel.disabled = false;
+      cancel.hidden = false;
       panel.hidden = false;
       announce(`Upload of ${name} started. ${note}`);
     },
@@ -55,7 +55,7 @@ export function createProgressPanel() {
       }
     },
     finish(message: string) {
-      cancel.disabled = true;
+      cancel.hidden = true;
       figures.textContent = message;
       announce(message);
     },
