@@ -147,6 +147,7 @@ describe('the distribution', () => {
       StrictTransportSecurity: { Override: true },
       ContentTypeOptions: { Override: true },
       FrameOptions: { FrameOption: 'DENY' },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer' },
     });
     const csp = Object.fromEntries(
       resolve(headers.ContentSecurityPolicy.ContentSecurityPolicy)
@@ -163,8 +164,10 @@ describe('the distribution', () => {
 
     expect(csp['connect-src']).toEqual(["'self'", originOfUrl(upload.url)]);
     expect(csp['media-src']).toEqual(["'self'", originOfUrl(playback)]);
-    expect(csp['script-src']).toEqual(["'self'"]);
-    expect(csp['style-src']).toEqual(["'self'"]);
+    // Scripts and styles fall back to default-src: the page's own files, nothing inline.
+    expect(csp['default-src']).toEqual(["'self'"]);
+    expect(Object.keys(csp).filter((name) => name.startsWith('script-src') || name.startsWith('style-src'))).toEqual([]);
+    expect(Object.values(csp).flat().filter((source) => source.includes('unsafe') || source === '*')).toEqual([]);
     expect(csp['frame-ancestors']).toEqual(["'none'"]);
   });
 
@@ -175,16 +178,17 @@ describe('the distribution', () => {
 });
 
 describe('the page\'s files', () => {
-  it('deploys what web/build.ts builds: content-hashed assets cached for a year, then index.html revalidated on each visit', () => {
+  it('deploys what web/build.ts builds: content-hashed files cached for a year, then the others revalidated on each visit', () => {
     const [assetsId, assets] = deploymentNamed('SiteAssets');
     const [, entry] = deploymentNamed('SiteEntry');
     const assetFiles = stagedFiles(assets.Properties.SourceObjectKeys[0]).files;
     expect(assetFiles).toEqual([expect.stringMatching(/^main-[A-Z0-9]+\.js$/), expect.stringMatching(/^styles-[A-Z0-9]+\.css$/)]);
-    expect(assets.Properties).toMatchObject({ Prune: true, Exclude: ['index.html', 'site-config.json'] });
+    // Its prune spares what the other deployment writes.
+    expect(assets.Properties).toMatchObject({ Prune: true, Exclude: ['favicon.svg', 'index.html', 'site-config.json'] });
     expect(assets.Properties.SystemMetadata['cache-control']).toBe('public, max-age=31536000, immutable');
 
     const index = stagedFiles(entry.Properties.SourceObjectKeys[0]);
-    expect(index.files).toEqual(['index.html']);
+    expect(index.files).toEqual(['favicon.svg', 'index.html']);
     const html = readFileSync(join(index.dir, 'index.html'), 'utf8');
     for (const file of assetFiles) expect(html).toContain(`./${file}`);
     expect(entry.Properties).toMatchObject({ Prune: false, SystemMetadata: { 'cache-control': 'no-cache' } });

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IRestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -22,6 +23,7 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { API_BASE_PATH } from '../../../functions/api/routes.ts';
+import { CONTENT_HASHED_NAME, PAGE_CACHE_CONTROL, pageContentSecurityPolicy } from '../../shared/page-security.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
 export interface WebSiteProps {
@@ -48,9 +50,8 @@ interface ConsoleSiteConfig {
   apiKeyRequired?: true;
 }
 
-/** The page's entry points: fetched on every visit, so they are never cached for long (their assets are). */
-const ENTRY_FILES = ['index.html', 'site-config.json'];
-const ONE_YEAR = Duration.days(365);
+/** Written by whoever serves the page (web/build.ts leaves it out). */
+const SITE_CONFIG_FILE = 'site-config.json';
 
 /**
  * The browser page on AWS: a private bucket behind CloudFront (origin access control), with `/api/*` routed
@@ -96,11 +97,11 @@ export class WebSite extends Construct {
     const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'vidp page: a CSP of its own origin and the media bucket, HSTS, nosniff, no framing',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(mediaBucketHost(props.mediaBucket)), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: pageContentSecurityPolicy(mediaBucketOrigin(props.mediaBucket)), override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(2 * 365), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
       },
     });
 
@@ -150,19 +151,22 @@ export class WebSite extends Construct {
   }
 
   /**
-   * The hashed assets first, cached for a year, then the entry points, revalidated on every visit
-   * (CloudFront keeps them its minimum TTL, one second): no invalidation needed, and a new index.html never
-   * names an asset that is not there yet.
+   * The content-hashed files first, cached for a year, then the others (index.html, site-config.json, the
+   * icon), revalidated on every visit (CloudFront keeps them its minimum TTL, one second): no invalidation
+   * needed, and a new index.html never names a file that is not there yet.
    */
   private deployFiles(props: WebSiteProps): void {
+    const built = readdirSync(props.siteDir).sort();
+    const hashed = built.filter((name) => CONTENT_HASHED_NAME.test(name));
+    const others = [...built.filter((name) => !hashed.includes(name)), SITE_CONFIG_FILE];
     const logGroup = new LogGroup(this, 'DeploymentLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
     const assets = new BucketDeployment(this, 'Assets', {
-      sources: [Source.asset(props.siteDir, { exclude: ENTRY_FILES })],
+      sources: [Source.asset(props.siteDir, { exclude: others })],
       destinationBucket: this.bucket,
-      // Prune old assets, never the entry points the other deployment owns.
-      exclude: ENTRY_FILES,
+      // Prunes the files of older builds, never those the other deployment owns.
+      exclude: others,
       prune: true,
-      cacheControl: [CacheControl.setPublic(), CacheControl.maxAge(ONE_YEAR), CacheControl.immutable()],
+      cacheControl: [CacheControl.fromString(PAGE_CACHE_CONTROL.contentHashed)],
       logGroup,
     });
     const config: ConsoleSiteConfig = {
@@ -171,10 +175,10 @@ export class WebSite extends Construct {
       ...(props.apiKeyRequired ? { apiKeyRequired: true } : {}),
     };
     const entry = new BucketDeployment(this, 'Entry', {
-      sources: [Source.asset(props.siteDir, { exclude: ['*', ...ENTRY_FILES.map((file) => `!${file}`)] }), Source.jsonData('site-config.json', config)],
+      sources: [Source.asset(props.siteDir, { exclude: hashed }), Source.jsonData(SITE_CONFIG_FILE, config)],
       destinationBucket: this.bucket,
       prune: false,
-      cacheControl: [CacheControl.noCache()],
+      cacheControl: [CacheControl.fromString(PAGE_CACHE_CONTROL.other)],
       logGroup,
     });
     entry.node.addDependency(assets);
@@ -238,29 +242,9 @@ export class WebSite extends Construct {
 }
 
 /**
- * The host the API's presigned URLs carry: the SDK's default virtual-hosted, regional endpoint
+ * The origin the API's presigned URLs carry: the SDK's default virtual-hosted, regional endpoint
  * (`{bucket}.s3.{region}.amazonaws.com`, us-east-1 included), in the functions' region, the stack's.
  */
-function mediaBucketHost(bucket: IBucket): string {
-  return `${bucket.bucketName}.s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
-}
-
-/**
- * Scripts, styles and the API from the page's own origin; uploads (presigned POST, part PUTs), playback and
- * subtitle files from the media bucket. No inline script or style, no plugins, no framing.
- */
-function contentSecurityPolicy(mediaHost: string): string {
-  const media = `https://${mediaHost}`;
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src 'self' ${media}`,
-    `media-src 'self' ${media}`,
-    `form-action 'self' ${media}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+function mediaBucketOrigin(bucket: IBucket): string {
+  return `https://${bucket.bucketName}.s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
 }
