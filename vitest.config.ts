@@ -30,6 +30,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          // The real vidp binary as a child process, against a local cloud started in the file.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          globalSetup: ['test/support/warm-iam-cache.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/warm-iam-cache.ts'],

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -13,9 +14,14 @@ export const ARTIFACTS_DIR = repoPath('.build', 'browser-artifacts');
 export const PHONE_VIEWPORT = { width: 375, height: 740 } as const;
 export const DESKTOP_VIEWPORT = { width: 1100, height: 900 } as const;
 
+const CHROMIUM = '/usr/bin/chromium';
+
 export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: sudo apt-get install -y --no-install-recommends chromium (.ci/run installs it)`);
+  }
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }

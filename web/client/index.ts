@@ -1,7 +1,6 @@
 import { createApi, type ApiOptions, type CreatedVideo } from './api.ts';
-import { uploadFile, uploadSubtitlesFile, type UploadOptions } from './upload.ts';
+import { uploadFile, uploadSubtitlesFile, type SubtitlesUploadOptions, type UploadOptions } from './upload.ts';
 import { waitForVideo, type WaitOptions } from './wait.ts';
-import type { RetryPolicy } from './storage.ts';
 
 /**
  * The one vidp API and upload client, used by the CLI (Node: a file is `fs.openAsBlob`) and by the page
@@ -14,8 +13,8 @@ export function createVidpClient(options: ApiOptions) {
     ...api,
     uploadFile: (created: Pick<CreatedVideo, 'video' | 'upload'>, blob: Blob, uploadOptions?: UploadOptions) =>
       uploadFile(api, fetchImpl, created, blob, uploadOptions),
-    uploadSubtitles: (created: Pick<CreatedVideo, 'subtitles_upload'>, blob: Blob, subtitleOptions?: { filename?: string; signal?: AbortSignal; retry?: RetryPolicy }) =>
-      uploadSubtitlesFile(fetchImpl, created, blob, subtitleOptions),
+    uploadSubtitles: (created: Pick<CreatedVideo, 'subtitles_upload'>, blob: Blob, subtitleOptions?: Omit<SubtitlesUploadOptions, 'fetch'>) =>
+      uploadSubtitlesFile(created, blob, { ...subtitleOptions, fetch: fetchImpl }),
     waitForVideo: (id: string, waitOptions?: WaitOptions) => waitForVideo(api, id, waitOptions),
   };
 }
@@ -25,7 +24,14 @@ export type { ApiOptions, CreatedVideo, CreateVideoRequest, ListFilter, Playback
 export { VidpAbortedError, VidpApiError, VidpClientError, VidpStorageError, VidpUnreachableError } from './errors.ts';
 export { fingerprintFile, type FileIdentity } from './fingerprint.ts';
 export { createTransferRate, type TransferRate } from './transfer-rate.ts';
-export { DEFAULT_PARTS_IN_FLIGHT, MAX_PARTS_IN_FLIGHT, type UploadOptions, type UploadProgress } from './upload.ts';
-export { DEFAULT_RETRY, type RetryPolicy } from './storage.ts';
+export {
+  DEFAULT_PARTS_IN_FLIGHT,
+  MAX_PARTS_IN_FLIGHT,
+  uploadSubtitlesFile,
+  type SubtitlesUploadOptions,
+  type UploadOptions,
+  type UploadProgress,
+} from './upload.ts';
+export { DEFAULT_RETRY, presignedPostForm, type RetryPolicy } from './storage.ts';
 export { FINAL_STATUSES, type WaitOptions } from './wait.ts';
 export { SOURCE_EXTENSIONS, sourceContentTypeOf, sourceExtensionOf } from '../../functions/core/source-media.ts';

@@ -66,12 +66,18 @@ export async function postForm(
   filename: string,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-  form.append('file', file, filename);
+  const form = presignedPostForm(upload, file, filename);
   const response = await send(fetchImpl, upload.url, { method: 'POST', body: form, ...(signal === undefined ? {} : { signal }) });
   if (!response.ok) throw await storageErrorOf(response);
   await response.body?.cancel();
+}
+
+/** S3 checks the policy's fields and takes the first file after them: the fields go first. */
+export function presignedPostForm(upload: { fields: Record<string, string> }, file: Blob, filename: string): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+  form.append('file', file, filename);
+  return form;
 }
 
 /** S3 answers errors as XML: its Code and Message, never the raw body. */

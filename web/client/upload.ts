@@ -173,12 +173,15 @@ function createPartUrls(api: VidpApi, videoId: string, pending: readonly number[
 }
 
 /** The subtitles file to the presigned POST the API gave for it (a video whose subtitles come from a URL has none). */
-export async function uploadSubtitlesFile(
-  fetchImpl: Fetch,
-  created: Pick<CreatedVideo, 'subtitles_upload'>,
-  blob: Blob,
-  options: { filename?: string; signal?: AbortSignal; retry?: RetryPolicy } = {},
-): Promise<void> {
+export interface SubtitlesUploadOptions {
+  filename?: string;
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+  fetch?: Fetch;
+}
+
+export async function uploadSubtitlesFile(created: Pick<CreatedVideo, 'subtitles_upload'>, blob: Blob, options: SubtitlesUploadOptions = {}): Promise<void> {
+  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   const upload = created.subtitles_upload;
   if (upload === undefined) throw new Error('This video takes its subtitles from a URL: there is no subtitles upload');
   const filename = options.filename ?? (blob as Partial<File>).name ?? 'subtitles.srt';

@@ -51,7 +51,7 @@ export function stateRows(trace: readonly TraceEntry[]): StateRow[] {
       row.status = 'Running';
     } else if (entry.type === 'StateFailed') {
       row.status = 'Failed';
-      row.error = [entry.error, entry.cause].filter(Boolean).join(': ');
+      row.error = [entry.error, readableCause(entry.cause)].filter(Boolean).join(': ');
       row.durationMs = at - visit.enteredAt;
     } else if (entry.type === 'StateCaught') {
       row.status = 'Caught';
@@ -62,6 +62,18 @@ export function stateRows(trace: readonly TraceEntry[]): StateRow[] {
     }
   }
   return rows;
+}
+
+/** A task's cause is often the JSON of its error ({"errorMessage"} from Lambda, {"code","message"} from the worker): its message. */
+function readableCause(cause: string | undefined): string | undefined {
+  if (cause === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; message?: unknown };
+    const message = parsed.errorMessage ?? parsed.message;
+    return typeof message === 'string' ? message : cause;
+  } catch {
+    return cause;
+  }
 }
 
 /**
@@ -89,7 +101,7 @@ export async function renderTrace(config: TraceConfig, executionId: string, sign
 function traceTable(execution: LocalExecution, name: string): HTMLElement {
   const rows = stateRows(execution.trace);
   const status = execution.status.charAt(0) + execution.status.slice(1).toLowerCase().replace('_', ' ');
-  const outcome = execution.error === undefined ? status : `${status} — ${execution.error}: ${execution.cause ?? ''}`;
+  const outcome = execution.error === undefined ? status : `${status} — ${execution.error}: ${readableCause(execution.cause) ?? ''}`;
   return h(
     'div',
     {},
@@ -99,21 +111,23 @@ function traceTable(execution: LocalExecution, name: string): HTMLElement {
       { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Execution trace table' },
       h(
         'table',
-        {},
+        // Explicit roles: the phone layout (display: block) would otherwise drop the table semantics in some browsers.
+        { role: 'table' },
         h('caption', { class: 'visually-hidden' }, 'The states of the execution, in order'),
-        h('thead', {}, h('tr', {}, ...['State', 'Status', 'Duration', 'Retries', 'Error'].map((name) => h('th', { scope: 'col' }, name)))),
+        h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, ...['State', 'Status', 'Duration', 'Retries', 'Error'].map((name) => h('th', { scope: 'col', role: 'columnheader' }, name)))),
         h(
           'tbody',
-          {},
+          { role: 'rowgroup' },
           ...rows.map((row) =>
             h(
               'tr',
-              { 'data-state': row.state },
-              h('th', { scope: 'row' }, row.state),
-              h('td', {}, row.status === 'Caught' && row.next !== undefined ? `Caught → ${row.next}` : row.status),
-              h('td', { class: 'number' }, formatDuration(row.durationMs)),
-              h('td', { class: 'number' }, String(row.retries)),
-              h('td', {}, row.error ?? ''),
+              { 'data-state': row.state, role: 'row' },
+              h('th', { scope: 'row', role: 'rowheader' }, row.state),
+              // data-label: on a phone each row is a card, its cells labelled by CSS (styles.css).
+              h('td', { role: 'cell', 'data-label': 'Status' }, row.status === 'Caught' && row.next !== undefined ? `Caught → ${row.next}` : row.status),
+              h('td', { role: 'cell', class: 'number', 'data-label': 'Duration' }, formatDuration(row.durationMs)),
+              h('td', { role: 'cell', class: 'number', 'data-label': 'Retries' }, String(row.retries)),
+              h('td', { role: 'cell', 'data-label': 'Error' }, row.error ?? ''),
             ),
           ),
         ),

@@ -72,18 +72,20 @@ export function setUpUploadForm(options: UploadFormOptions): void {
   });
   renderNotice();
 
-  videoInput.addEventListener('change', async () => {
-    resumable = undefined;
+  /** Whether the chosen file is one an unfinished upload was sending (its fingerprint is stored). */
+  async function findResumable(): Promise<void> {
     const file = videoInput.files?.[0];
-    if (file !== undefined && pendingUploads.list().length > 0) {
-      resumable = pendingUploads.find(await fingerprintFile(file, file));
-    }
+    resumable = file === undefined || pendingUploads.list().length === 0 ? undefined : pendingUploads.find(await fingerprintFile(file, file));
     submit.textContent = resumable === undefined ? 'Upload' : 'Resume upload';
     renderNotice();
-  });
+  }
+  videoInput.addEventListener('change', () => void findResumable());
 
-  form.addEventListener('submit', (event) => {
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (controller !== undefined) return;
+    // Again at submit: after a lost connection the same file, still chosen, resumes rather than starting over.
+    await findResumable();
     const problem = validate();
     if (problem !== undefined) {
       showMessage(formError, problem.message);
