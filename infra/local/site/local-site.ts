@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_BASE_PATH } from '../../../functions/api/routes.ts';
 import { buildSite } from '../../../web/build.ts';
+import { pageContentSecurityPolicy } from '../../shared/page-security.ts';
 import { REPO_ROOT } from '../../shared/repository.ts';
 import { createStaticSite, type StaticSite } from './static-site.ts';
 
@@ -34,16 +35,5 @@ export function localSite(files: ReadonlyMap<string, Buffer>, s3Endpoint: string
   return createStaticSite({ files, contentSecurityPolicy: contentSecurityPolicy(s3Endpoint) });
 }
 
-/** S3 is another origin: presigned POST and part PUTs (connect-src), playback (media-src). */
-export function contentSecurityPolicy(s3Origin: string): string {
-  return [
-    "default-src 'self'",
-    `connect-src 'self' ${s3Origin}`,
-    `media-src 'self' ${s3Origin}`,
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
+/** S3 is another origin: presigned POST and part PUTs (connect-src), playback (media-src). CloudFront sends the same on AWS. */
+export const contentSecurityPolicy = pageContentSecurityPolicy;

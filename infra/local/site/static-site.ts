@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
+import { CONTENT_HASHED_NAME, PAGE_CACHE_CONTROL } from '../../shared/page-security.ts';
 
 /** The page's files, served from memory (a few tens of kB). */
 export interface StaticSite {
@@ -25,9 +26,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** esbuild's entryNames `[name]-[hash]`: the name changes with the content, so a browser may keep it for a year. */
-const HASHED_NAME = /-[A-Z0-9]{8}\.(js|css)$/;
-
 /**
  * The page's files by name (site-config.json among them). index.html and site-config.json are revalidated on
  * every load (`no-cache` + ETag), so a new build is seen at once; the hashed bundle and stylesheet are immutable.
@@ -40,7 +38,7 @@ export function createStaticSite(options: {
   const files = new Map<string, SiteFile>();
   for (const [name, body] of options.files) {
     const contentType = CONTENT_TYPES[extname(name)] ?? 'application/octet-stream';
-    const cacheControl = HASHED_NAME.test(name) ? 'public, max-age=31536000, immutable' : 'no-cache';
+    const cacheControl = CONTENT_HASHED_NAME.test(name) ? PAGE_CACHE_CONTROL.contentHashed : PAGE_CACHE_CONTROL.other;
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     files.set(`/${name}`, { body, contentType, cacheControl, etag });
   }
