@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CRF_MAX, CRF_MIN, ResolutionSchema, VIDEO_STATUSES, X264_PRESETS } from '../functions/core/video.ts';
+import { CRF_MAX, CRF_MIN, MissingGlyphsSchema, ResolutionSchema, VIDEO_STATUSES, X264_PRESETS } from '../functions/core/video.ts';
 import { SOURCE_EXTENSIONS } from '../functions/core/source-media.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { createContext, DEFAULT_API_URL, type CommandContext, type GlobalOptions } from './context.ts';
@@ -57,6 +57,8 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(new Option('--resolution <box>', 'output box (default 720p)').choices(ResolutionSchema.options))
     .addOption(new Option('--crf <n>', `quality, ${CRF_MIN} (best) to ${CRF_MAX} (default 23)`).argParser(wholeNumber(CRF_MIN, CRF_MAX)))
     .addOption(new Option('--preset <preset>', 'x264 preset (default: the deployment’s)').choices(X264_PRESETS))
+    .option('--subtitle-language <tag>', 'the subtitles\' language, BCP 47 (zh-Hans, zh-Hant, ja, ko pick their CJK face)')
+    .addOption(new Option('--missing-glyphs <mode>', 'characters no font has: burn as boxes with a warning, or fail the job (default warn)').choices(MissingGlyphsSchema.options))
     .option('--wait', 'follow the job until it is saved or failed')
     .option('--json', 'print the record as one JSON document')
     .action((video: string, options, command: Command) => uploadCommand(context(command), video, options));

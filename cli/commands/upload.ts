@@ -7,7 +7,7 @@ import {
   type CreateVideoRequest,
   type UploadProgress,
 } from '../../web/client/index.ts';
-import type { Resolution, X264Preset } from '../../functions/core/video.ts';
+import type { MissingGlyphsMode, Resolution, X264Preset } from '../../functions/core/video.ts';
 import type { CommandContext } from '../context.ts';
 import { InterruptedError, UsageError } from '../errors.ts';
 import { openLocalFile, openVideoFile, type LocalFile } from '../local-files.ts';
@@ -22,6 +22,8 @@ export interface UploadOptions {
   resolution?: Resolution;
   crf?: number;
   preset?: X264Preset;
+  subtitleLanguage?: string;
+  missingGlyphs?: MissingGlyphsMode;
   wait?: boolean;
   json?: boolean;
 }
@@ -44,6 +46,8 @@ export async function uploadCommand(context: CommandContext, videoPath: string, 
     ...(options.resolution === undefined ? {} : { resolution: options.resolution }),
     ...(options.crf === undefined ? {} : { crf: options.crf }),
     ...(options.preset === undefined ? {} : { preset: options.preset }),
+    ...(options.subtitleLanguage === undefined ? {} : { subtitle_language: options.subtitleLanguage }),
+    ...(options.missingGlyphs === undefined ? {} : { missing_glyphs: options.missingGlyphs }),
     subtitles: options.srtUrl === undefined ? { source: 'upload' } : { source: 'url', url: options.srtUrl },
   };
   const display = createProgressDisplay(context.err, video.name);

@@ -46,7 +46,10 @@ beforeAll(async () => {
     writeFile(files.notVideo, 'This is a text file, not a video.\n'),
   ]);
   env = { VIDP_API_URL: cloud.apiUrl, VIDP_CACHE_DIR: join(workDir, 'cache'), VIDP_POLL_INTERVAL_MS: '200' };
-  saved = await runVidp(['upload', files.clip, '--srt', files.subtitles, '--resolution', '360p', '--preset', 'ultrafast', '--wait', '--json'], env);
+  saved = await runVidp(
+    ['upload', files.clip, '--srt', files.subtitles, '--resolution', '360p', '--preset', 'ultrafast', '--subtitle-language', 'pt-br', '--missing-glyphs', 'fail', '--wait', '--json'],
+    env,
+  );
   savedRecord = JSON.parse(saved.stdout) as typeof savedRecord;
 }, 120_000);
 
@@ -58,7 +61,14 @@ afterAll(async () => {
 describe('vidp upload --srt --wait --json', () => {
   it('ends with exit 0 and stdout is exactly one JSON document: the saved record, as the API has it', async () => {
     expect(saved.code, saved.stderr).toBe(0);
-    expect(savedRecord).toMatchObject({ status: 'saved', filename: `clip-${runTag}.mp4`, target_resolution: '360p', preset: 'ultrafast' });
+    expect(savedRecord).toMatchObject({
+      status: 'saved',
+      filename: `clip-${runTag}.mp4`,
+      target_resolution: '360p',
+      preset: 'ultrafast',
+      subtitle_language: 'pt-BR',
+      missing_glyphs: 'fail',
+    });
     expect(savedRecord.playback_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     const { body } = await api('GET', `/videos/${savedRecord.id}`);
     expect(body).toMatchObject({ id: savedRecord.id, status: 'saved', file_size: (savedRecord as { file_size?: number }).file_size });
@@ -73,6 +83,7 @@ describe('vidp upload --srt --wait --json', () => {
     expect(statuses.at(-1)).toBe('status  saved');
     expect(statuses).toContain('status  processing');
     expect(lines.indexOf('status  processing')).toBeGreaterThan(lines.findIndex((line) => line.startsWith('upload  100 %')));
+    expect(statuses.indexOf('status  queued')).toBeLessThan(statuses.indexOf('status  processing'));
   });
 });
 
