@@ -174,19 +174,20 @@ export function createLocalEcsRunner(options: {
       const child = spawn(executable, args, { env: spawnEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
       running.set(child, () => stop(child));
       const startedAt = new Date().toISOString();
-      const stopTask = (reason: string) => {
-        log(`stopping: ${reason}`);
+      /** ECS stopping the task (StopTask, a Spot interruption): SIGTERM, then SIGKILL; `how` starts the log line. */
+      const stopTask = (reason: string, how = 'stopping') => {
+        log(`${how}: ${reason}`);
         ledger.stopping(taskArn, reason);
         stop(child);
       };
-      ledger.started({ taskArn, label, capacityProvider, startedAt }, stopTask);
+      ledger.started({ taskArn, label, capacityProvider, startedAt }, (reason) => stopTask(reason, 'Spot interruption'));
       options.ecsEndpoint?.register({
         taskArn,
         clusterArn,
         taskDefinitionArn: String(request.TaskDefinition),
         capacityProviderName: capacityProvider,
         startedAt,
-        stop: (reason) => stopTask(`StopTask: ${reason}`),
+        stop: (reason) => stopTask(reason, 'StopTask'),
       });
       child.once('close', () => {
         running.delete(child);
