@@ -23,17 +23,23 @@ async function encoding(harness: Harness, id: string) {
   );
 }
 
-describe('on Fargate Spot (the default)', () => {
-  let setup: Setup;
+/** A harness of the describe block it is called in: started before its tests, stopped after them. */
+function harnessForBlock(cloud: Parameters<typeof startFaultyWorkerHarness>[0]['cloud'] = {}): () => Setup {
+  let setup: Setup | undefined;
   beforeAll(async () => {
-    setup = await startFaultyWorkerHarness({ workerEnv: {}, clip: CLIP });
+    setup = await startFaultyWorkerHarness({ workerEnv: {}, clip: CLIP, cloud });
   });
   afterAll(async () => {
     await setup?.stop();
   });
+  return () => setup!;
+}
+
+describe('on Fargate Spot (the default)', () => {
+  const current = harnessForBlock();
 
   it('a Spot interruption mid-encode: the worker reports it, the job runs again on FARGATE and is saved, priced on demand', async () => {
-    const { harness, faults, clip, subtitles } = setup;
+    const { harness, faults, clip, subtitles } = current();
     const video = await submitVideo(harness, { source: clip, subtitles, beforeUpload: (id) => faults.inject(id, 'hold-progress') });
     await encoding(harness, video.id);
 
@@ -64,7 +70,7 @@ describe('on Fargate Spot (the default)', () => {
   });
 
   it('a job that is not interrupted is saved from its Spot run, priced at the Spot discount', async () => {
-    const { harness, clip, subtitles } = setup;
+    const { harness, clip, subtitles } = current();
     const video = await submitVideo(harness, { source: clip, subtitles });
 
     const final = await finalStatus(harness, video);
@@ -78,16 +84,10 @@ describe('on Fargate Spot (the default)', () => {
 });
 
 describe('with Spot turned off (fargateSpot: false)', () => {
-  let setup: Setup;
-  beforeAll(async () => {
-    setup = await startFaultyWorkerHarness({ workerEnv: {}, clip: CLIP, cloud: { fargateSpot: false } });
-  });
-  afterAll(async () => {
-    await setup?.stop();
-  });
+  const current = harnessForBlock({ fargateSpot: false });
 
   it('the first attempt runs on FARGATE, which is never interrupted', async () => {
-    const { harness, faults, clip, subtitles } = setup;
+    const { harness, faults, clip, subtitles } = current();
     const video = await submitVideo(harness, { source: clip, subtitles, beforeUpload: (id) => faults.inject(id, 'hold-progress') });
     await encoding(harness, video.id);
 
