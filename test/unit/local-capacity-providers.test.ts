@@ -26,8 +26,12 @@ describe('capacityProviderOf (RunTask placement, by ECS rules)', () => {
     );
   });
 
-  it('refuses a provider the cluster does not have, an empty strategy and one without any weight', () => {
-    for (const strategy of [[{ CapacityProvider: 'my-ec2-asg', Weight: 1 }], [], [{ CapacityProvider: 'FARGATE', Weight: 0 }]]) {
+  it('refuses a provider the cluster does not have, an empty strategy, one without any weight (the API default is 0) and two bases', () => {
+    const twoBases = [
+      { CapacityProvider: 'FARGATE', Weight: 1, Base: 1 },
+      { CapacityProvider: 'FARGATE_SPOT', Weight: 1, Base: 1 },
+    ];
+    for (const strategy of [[{ CapacityProvider: 'my-ec2-asg', Weight: 1 }], [], [{ CapacityProvider: 'FARGATE' }], twoBases]) {
       expect(() => capacityProviderOf({ CapacityProviderStrategy: strategy }), JSON.stringify(strategy)).toThrow(
         expect.objectContaining({ name: 'ECS.InvalidParameterException' }),
       );

@@ -21,7 +21,8 @@ interface StrategyItem {
 /**
  * The capacity provider a RunTask request places its task on; `FARGATE` for a LaunchType of FARGATE (or none:
  * the local cluster stands in for one whose default is on-demand Fargate). Refused as ECS refuses: both set,
- * an empty strategy, a provider the cluster lacks, or no provider with a weight or base to place the task by.
+ * an empty strategy, a provider the cluster lacks, more than one base, or no provider with a weight to place the task by
+ * (the API's default weight is 0).
  */
 export function capacityProviderOf(request: Record<string, JsonValue>): CapacityProvider {
   const strategy = request.CapacityProviderStrategy as StrategyItem[] | undefined;
@@ -46,6 +47,9 @@ export function capacityProviderOf(request: Record<string, JsonValue>): Capacity
       'ECS.InvalidParameterException',
       `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster (${String(unknown.CapacityProvider)}).`,
     );
+  }
+  if (strategy.filter((item) => item.Base !== undefined).length > 1) {
+    throw taskError('ECS.InvalidParameterException', 'Only one capacity provider in a strategy can have a base defined.');
   }
   // One task: the provider with a base takes it first, else the first with a weight (ECS spreads many by weight).
   const chosen = strategy.find((item) => Number(item.Base ?? 0) > 0) ?? strategy.find((item) => Number(item.Weight ?? 0) > 0);
