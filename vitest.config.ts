@@ -30,12 +30,35 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          // The real vidp binary as a child process, against a local cloud started in the file.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          globalSetup: ['test/support/warm-iam-cache.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/warm-iam-cache.ts'],
           testTimeout: 240_000,
           hookTimeout: 120_000,
           // Each e2e file runs ffmpeg on both cores; running them side by side only makes each slower.
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/support/warm-iam-cache.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Headless Chromium plus a local cloud that runs ffmpeg: one file at a time on two cores.
           fileParallelism: false,
         },
       },

@@ -16,7 +16,11 @@ export const VideoSchema = VideoRecordSchema.omit({
   upload_size: true,
   upload: true,
   client_token: true,
-}).extend({ playback_url: z.string().optional() });
+}).extend({
+  playback_url: z.string().optional(),
+  /** Once saved: short-lived URLs of the sidecar subtitles (subtitle_files), for a download link or a <track>. */
+  subtitle_urls: z.object({ srt: z.string(), vtt: z.string() }).optional(),
+});
 
 export const ErrorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),

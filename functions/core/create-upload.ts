@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Config } from './config.ts';
 import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 import { keys } from './keys.ts';
+import { sourceExtensionOf } from './source-media.ts';
 import { presignUpload, type PresignedPostUpload } from './storage.ts';
 import type { VideoMetrics } from './metrics.ts';
 import type { VideoRepository } from './video-repository.ts';
@@ -238,8 +239,8 @@ async function startMultipartUpload(
 }
 
 function sourceExtension(filename: string): string {
-  const extension = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase();
-  if (extension === undefined || !(SOURCE_EXTENSIONS as readonly string[]).includes(extension)) {
+  const extension = sourceExtensionOf(filename);
+  if (extension === undefined) {
     throw new UnsupportedMediaTypeError(
       `filename must end in one of ${SOURCE_EXTENSIONS.map((e) => `.${e}`).join(' ')}, got "${filename}"`,
     );

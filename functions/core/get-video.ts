@@ -11,12 +11,25 @@ export interface GetVideoDeps {
   now?: () => Date;
 }
 
-/** The record as clients see it; once saved, with a short-lived playback URL. */
+/** The record as clients see it; once saved, with short-lived URLs of the MP4 and of its sidecar subtitles. */
 export async function getVideo(id: string, deps: GetVideoDeps) {
   const record = await deps.repository.get(id);
   if (record.status !== 'saved') return toPublicVideo(record);
   const { url } = await playbackOf(record, deps.playbackTtlSeconds, deps);
-  return toPublicVideo(record, { playback_url: url });
+  const subtitleUrls = await sidecarUrlsOf(record, deps.playbackTtlSeconds, deps);
+  return toPublicVideo(record, { playback_url: url, ...(subtitleUrls === undefined ? {} : { subtitle_urls: subtitleUrls }) });
+}
+
+const SIDECAR_TYPES = { srt: 'application/x-subrip', vtt: 'text/vtt' } as const;
+
+async function sidecarUrlsOf(record: VideoRecord, ttlSeconds: number, deps: GetVideoDeps) {
+  if (record.subtitle_files === undefined) return undefined;
+  const basename = record.filename.replace(/\.[^.]+$/, '');
+  const presign = (format: keyof typeof SIDECAR_TYPES) => {
+    const { bucket, key } = parseS3Uri(record.subtitle_files![format]);
+    return presignPlayback(deps.s3, { bucket, key, expiresInSeconds: ttlSeconds, filename: `${basename}.${format}`, contentType: SIDECAR_TYPES[format] });
+  };
+  return { srt: await presign('srt'), vtt: await presign('vtt') };
 }
 
 /** GET /videos/{id}/playback: 409 not_ready until the video is saved. */

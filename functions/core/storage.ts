@@ -46,17 +46,20 @@ export async function presignUpload(
   };
 }
 
-/** A short-lived GET for playback; S3 answers Range requests on it, so players can seek. */
+/**
+ * A short-lived GET for playback; S3 answers Range requests on it, so players can seek. The sidecar subtitles
+ * are read the same way, with their own type.
+ */
 export async function presignPlayback(
   s3: S3Client,
-  request: { bucket: string; key: string; expiresInSeconds: number; filename?: string },
+  request: { bucket: string; key: string; expiresInSeconds: number; filename?: string; contentType?: string },
 ): Promise<string> {
   return getSignedUrl(
     s3,
     new GetObjectCommand({
       Bucket: request.bucket,
       Key: request.key,
-      ResponseContentType: 'video/mp4',
+      ResponseContentType: request.contentType ?? 'video/mp4',
       ...(request.filename === undefined
         ? {}
         : { ResponseContentDisposition: inlineDisposition(request.filename) }),

@@ -99,7 +99,7 @@ const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\\\\\p{Cc}]*"))*$`, 'u');
 export const ContentTypeSchema = z.string().trim().min(1).max(255).regex(MEDIA_TYPE, 'must be a media type such as video/mp4');
 
-export const SOURCE_EXTENSIONS = ['mp4', 'mov', 'mkv', 'avi', 'webm'] as const;
+export { SOURCE_EXTENSIONS } from './source-media.ts';
 
 export const VideoErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type VideoError = z.infer<typeof VideoErrorSchema>;
@@ -244,7 +244,7 @@ export const VideoRecordSchema = z.object({
 export type VideoRecord = z.infer<typeof VideoRecordSchema>;
 
 /** What clients see of a record: everything but storage internals and the client's idempotency token. */
-export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string } = {}) {
+export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string; subtitle_urls?: { srt: string; vtt: string } } = {}) {
   const {
     source_key: _sourceKey,
     content_type: _contentType,

@@ -1,6 +1,6 @@
 import type { ConfigSchema, CursorConfigSchema } from '../../functions/core/config.ts';
 import type { EnvironmentOf } from '../../functions/core/environment-contract.ts';
-import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -19,6 +19,7 @@ import { PipelineWorkflow } from './constructs/pipeline-workflow.ts';
 import { TranscodeWorker } from './constructs/transcode-worker.ts';
 import { VideoApi } from './constructs/video-api.ts';
 import { VidpFunction } from './constructs/vidp-function.ts';
+import { WebSite } from './constructs/web-site.ts';
 import { resourcePrefix, type DeployConfig } from './deploy-config.ts';
 import {
   API_FUNCTIONS,
@@ -34,6 +35,8 @@ export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
   mediaBucket: IBucket;
   videosTable: ITable;
+  /** The browser page's built files (infra/aws/site-files.ts). */
+  siteDir: string;
 }
 
 /** The scheduled cleanup, wired up once functions/maintenance/cleanup.ts exists. */
@@ -54,6 +57,8 @@ export class StatelessStack extends Stack {
   readonly api: VideoApi;
   readonly operations: Operations;
   readonly eventBus: EventBus;
+  /** The browser page; none with IAM auth, which a browser cannot sign. */
+  readonly site: WebSite | undefined;
   readonly functions: Record<string, VidpFunction> = {};
 
   private readonly config: DeployConfig;
@@ -136,6 +141,8 @@ export class StatelessStack extends Stack {
       logRemovalPolicy,
     });
 
+    this.site = this.addSite(props, stateMachineArn);
+
     let cleanup: IFunction | undefined;
     if (functionEntryExists('maintenance', CLEANUP_FUNCTION)) {
       cleanup = this.addFunction('maintenance', CLEANUP_FUNCTION, MAINTENANCE_FUNCTIONS);
@@ -180,6 +187,39 @@ export class StatelessStack extends Stack {
       value: `${console}/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.operations.dashboard.dashboardName}`,
     });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    if (this.site !== undefined) {
+      new CfnOutput(this, 'SiteUrl', { value: this.site.url, description: 'The browser page (its API is /api/* on the same origin)' });
+    }
+  }
+
+  /**
+   * The browser page. Here, not in a stack of its own: it holds no data (every file is deployed again from
+   * the repository), and its /api/* origin is this stack's API; the media bucket it names comes in as the
+   * functions' does. None with IAM auth: the page cannot sign its calls.
+   */
+  private addSite(props: StatelessStackProps, stateMachineArn: string): WebSite | undefined {
+    const { config } = props;
+    if (config.apiAuth === 'iam') {
+      Annotations.of(this).addInfo(
+        'No web site: with apiAuth=iam every API call must be SigV4-signed, which a browser page cannot do (deploy with apiAuth=apiKey for the page).',
+      );
+      return undefined;
+    }
+    // The media bucket's CORS cannot name the distribution: the bucket's stack deploys first (this one imports
+    // it), so its origins come from the context alone, and the site's domain is known after the first deploy.
+    if (!config.allowedOrigins.some((origin) => origin === '*' || origin.endsWith('.cloudfront.net'))) {
+      Annotations.of(this).addInfo(
+        'The page uploads to the media bucket from the SiteUrl output\'s origin: add it to -c allowedOrigins once it is known.',
+      );
+    }
+    return new WebSite(this, 'Site', {
+      siteDir: props.siteDir,
+      restApi: this.api.restApi,
+      mediaBucket: props.mediaBucket,
+      stateMachineArn,
+      apiKeyRequired: config.apiAuth === 'apiKey',
+      ...this.logSettings,
+    });
   }
 
   /** A VidpFunction for functions/{group}/{name}.ts with the environment every handler parses and its grants. */

@@ -4,6 +4,12 @@ import { readDeployConfig, resourcePrefix, type DeployConfig } from './deploy-co
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
+/** What the app is built from besides its context. */
+export interface VidpInputs {
+  /** The browser page's built files, deployed by the site: infra/aws/site-files.ts builds them. */
+  siteDir: string;
+}
+
 export interface VidpStacks {
   config: DeployConfig;
   stateful: StatefulStack;
@@ -14,7 +20,7 @@ export interface VidpStacks {
  * The whole of vidp on AWS, in an App: `infra/aws/app.ts` builds it for the CDK CLI, the tests build it
  * in-process. cdk-nag's AWS Solutions checks run at synthesis; an unacknowledged finding fails it.
  */
-export function addVidpStacks(app: App): VidpStacks {
+export function addVidpStacks(app: App, inputs: VidpInputs): VidpStacks {
   const config = readDeployConfig(app.node);
   const prefix = resourcePrefix(config);
   // Region and account come from the CLI's credentials at deploy time; the templates stay environment-agnostic.
@@ -26,7 +32,8 @@ export function addVidpStacks(app: App): VidpStacks {
     config,
     mediaBucket: stateful.mediaBucket,
     videosTable: stateful.videosTable,
-    description: 'vidp: API, functions, workflow, FFmpeg worker on Fargate, dashboard and alarms',
+    siteDir: inputs.siteDir,
+    description: 'vidp: API, functions, workflow, FFmpeg worker on Fargate, web page on CloudFront, dashboard and alarms',
   });
   Tags.of(app).add('app', 'vidp');
   Tags.of(app).add('stage', config.stage);

@@ -43,7 +43,9 @@ import {
   TRANSCODE_TASK_DEFINITION_ARN,
 } from './local-resources.ts';
 import type { S3FaultRule } from './s3/fault-injection.ts';
+import type { S3RequestRecord } from './s3/request-log.ts';
 import { startLocalS3 } from './s3/local-s3.ts';
+import { buildLocalSiteFiles, localSite } from './site/local-site.ts';
 import { ExecutionRegistry } from './stepfunctions/execution-registry.ts';
 import { createLocalIntegrations } from './stepfunctions/integrations/all-integrations.ts';
 import { startStepFunctionsEndpoint } from './stepfunctions/sfn-endpoint.ts';
@@ -131,6 +133,8 @@ export interface LocalCloud {
   stepFunctionsEndpoint: string;
   /** The ECS API (StopTask) the functions call. */
   ecsEndpoint: string;
+  /** How many ECS tasks run at once at most (LOCAL_MAX_TASKS). */
+  maxTasks: number;
   bucket: string;
   table: string;
   executions: ExecutionRegistry;
@@ -140,6 +144,8 @@ export interface LocalCloud {
   runSchedule(name: 'cleanup'): Promise<unknown>;
   /** Makes the local S3 fail the next matching requests with a 5xx. */
   injectS3Fault(rule: S3FaultRule): void;
+  /** The requests the local S3 received for `key` (method, range, status), as its access log lists them. */
+  s3RequestsFor(key: string): S3RequestRecord[];
   /** Invokes the function of `functions/{group}/{name}.ts` directly, as `aws lambda invoke` would. */
   invokeFunction(modulePath: string, event: unknown): Promise<unknown>;
   /** Who holds which credentials, and what each may do: tests act as a role with its credentials. */
@@ -179,6 +185,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
   };
 
+  // The page is built while the services start (esbuild works off the main thread); awaited before the gateway.
+  const siteBuildStartedAt = Date.now();
+  const siteFiles = buildLocalSiteFiles().then((files) => ({ files, builtInMs: Date.now() - siteBuildStartedAt }));
+  siteFiles.catch(() => undefined); // a failed build is reported where it is awaited, not as an unhandled rejection
+  // CORS on the API and on the media bucket alike, as the CDK app sets both from `allowedOrigins`.
+  const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean);
+
   try {
     const iam = options.iam ?? (await loadPolicies(logger));
     assertPoliciesNameLocalResources(iam, {
@@ -193,6 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const access = new LocalAccess(iam);
     const s3 = await startLocalS3({
       bucket: LOCAL_BUCKET,
+      allowedOrigins,
       ...dataDirOption(options.dataDir),
       logger,
       lookupSecret: access.credentials.lookupSecret,
@@ -226,6 +240,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // The docker launch runs the image's own bundle; the process launch bundles the same source here.
     const workerCommand = ecsLaunch === 'docker' ? async () => [] : await prepareWorker(logger, cleanups);
     if (ecsLaunch === 'docker') logger(`[cloud] ECS tasks run as containers of ${workerImage}`);
+    const maxTasks = options.maxTasks ?? maxTasksOf(process.env.LOCAL_MAX_TASKS);
     const ecs = createLocalEcsRunner({
       taskDefinitions: {
         [TRANSCODE_TASK_DEFINITION_ARN]: {
@@ -254,7 +269,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ecsEndpoint,
       clusterArn: LOCAL_CLUSTER_ARN,
       launch: ecsLaunch,
-      maxTasks: options.maxTasks ?? maxTasksOf(process.env.LOCAL_MAX_TASKS),
+      maxTasks,
     });
     cleanups.push(ecs.stopAll);
 
@@ -379,11 +394,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachineArn: STATE_MACHINE_ARN,
       dataDir: options.dataDir ?? null,
     });
+    const site = await siteFiles;
+    logger(`[cloud] web page built in ${site.builtInMs} ms`);
     const gateway = await startGateway({
       port,
       loadHandler,
       logger,
-      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+      allowedOrigins,
+      site: localSite(site.files, s3.endpoint),
       local: {
         info,
         listExecutions: () => executions.list(),
@@ -405,12 +423,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamodbEndpoint: dynamodb.endpoint,
       stepFunctionsEndpoint: stepFunctions.endpoint,
       ecsEndpoint: ecsEndpoint.endpoint,
+      maxTasks,
       bucket: s3.bucket,
       table: dynamodb.table,
       executions,
       events,
       runSchedule: (name) => scheduler.runNow(name),
       injectS3Fault: (rule) => s3.injectFault(rule),
+      s3RequestsFor: (key) => s3.requestsFor(key),
       invokeFunction,
       access,
       ecsTasks: () => ecs.tasks(),

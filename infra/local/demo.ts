@@ -185,7 +185,7 @@ const rel = (path: string) => relative(process.cwd(), path) || path;
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    say(`\nFAILED: ${error instanceof ApiError ? error.message : error instanceof Error ? error.stack : String(error)}`);
+    say(`\nFAILED: ${error instanceof ApiError ? `${error.status} ${error.code}: ${error.message}` : error instanceof Error ? error.stack : String(error)}`);
     process.exit(1);
   },
 );

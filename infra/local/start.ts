@@ -20,6 +20,7 @@ process.stdout.write(
   [
     '',
     'vidp local cloud is running',
+    `  Web page     ${cloud.gatewayUrl}/  (open it in a browser: upload, watch, play)`,
     `  API          ${cloud.apiUrl}`,
     `  S3           ${cloud.s3Endpoint}  (bucket ${cloud.bucket})`,
     `  DynamoDB     ${cloud.dynamodbEndpoint}  (table ${cloud.table})`,

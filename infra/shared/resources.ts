@@ -28,11 +28,11 @@ export const VIDEOS_TABLE_DEFINITION = {
 
 /**
  * The media bucket's CORS rules: browsers upload straight to S3 (presigned POST, or PUT for multipart parts)
- * and read the ETag of each part to complete a multipart upload. The CDK bucket mirrors these rules.
+ * and read the ETag of each part to complete a multipart upload. The origins are the deployment's
+ * `allowedOrigins` (locally ALLOWED_ORIGINS, default "*"), the same list the API's CORS answers with.
  */
 export const MEDIA_BUCKET_CORS_RULES = [
   {
-    allowedOrigins: ['*'],
     allowedMethods: ['GET', 'HEAD', 'PUT', 'POST'],
     allowedHeaders: ['*'],
     exposedHeaders: ['ETag'],

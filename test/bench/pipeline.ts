@@ -19,40 +19,46 @@ import { promisify } from 'node:util';
 import { subtitleFontSize } from '../../containers/ffmpeg/src/ass-script.ts';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
-import { RESOLUTION_PRESETS, type Timings } from '../../functions/core/video.ts';
+import { RESOLUTION_PRESETS, type Resolution, type Timings, type X264Preset } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { REPO_ROOT } from '../../infra/shared/repository.ts';
 import { makeSampleClip, sampleCues, writeBurnInScript, writeSrt, type SampleCue } from '../../infra/dev-kit/sample-media.ts';
 
 const run = promisify(execFile);
-const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const TARGET = { resolution: '720p', crf: 23, preset: 'veryfast' } as const;
+export const CLIP = { seconds: Number(process.env.BENCH_SECONDS ?? 60), width: 1920, height: 1080 };
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+export const TARGET = { resolution: '720p', crf: 23, preset: 'veryfast' } as const;
 const FONTS_DIR = process.env.FONTS_DIR ?? '/usr/share/fonts/truetype/dejavu';
-const OUT = join(REPO_ROOT, 'bench-output');
+export const OUT = join(REPO_ROOT, 'bench-output');
 
-const secondsOf = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+export const secondsOf = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 }
 
-async function timed(action: () => Promise<unknown>): Promise<number> {
+export async function timed(action: () => Promise<unknown>): Promise<number> {
   const startedAt = performance.now();
   await action();
   return performance.now() - startedAt;
 }
 
-async function ffmpeg(args: string[]): Promise<void> {
+export async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
 }
 
+export interface BenchTarget {
+  resolution: Resolution;
+  crf: number;
+  preset: X264Preset;
+}
+
 /** Exactly the command the worker builds for this source and target, with the burn-in script it writes. */
-async function workerCommand(source: string, cues: readonly SampleCue[], output: string): Promise<string[]> {
+export async function workerCommand(source: string, cues: readonly SampleCue[], output: string, target: BenchTarget = TARGET): Promise<string[]> {
   const probed = await probe(source, 'source', { ffprobePath: 'ffprobe', timeoutMs: 120_000, signal: new AbortController().signal });
-  const size = fitWithinBox(displayDimensions(probed.video), RESOLUTION_PRESETS[TARGET.resolution]);
-  const script = join(OUT, 'burn-in.ass');
+  const size = fitWithinBox(displayDimensions(probed.video), RESOLUTION_PRESETS[target.resolution]);
+  const script = `${output}.burn-in.ass`;
   await writeBurnInScript(script, cues, { fontSize: subtitleFontSize(size.width, size.height) });
   return buildTranscodeArgs({
     inputPath: source,
@@ -61,8 +67,8 @@ async function workerCommand(source: string, cues: readonly SampleCue[], output:
     fontsDir: FONTS_DIR,
     width: size.width,
     height: size.height,
-    crf: TARGET.crf,
-    preset: TARGET.preset,
+    crf: target.crf,
+    preset: target.preset,
     hasAudio: probed.hasAudio,
     frameRate: outputFrameRate(probed.video),
   });
@@ -77,7 +83,8 @@ async function twoEncodes(source: string, subtitles: string, output: string): Pr
   await ffmpeg(['-hide_banner', '-loglevel', 'error', '-y', '-i', burned, '-vf', `scale=${box.width}:${box.height}:force_original_aspect_ratio=decrease:force_divisible_by=2`, ...x264, '-c:a', 'aac', '-movflags', '+faststart', output]);
 }
 
-interface PipelineRun {
+export interface PipelineRun {
+  videoId: string;
   /** Upload landed → saved. */
   ms: number;
   /** POST /videos → saved, the client's upload included. */
@@ -87,7 +94,7 @@ interface PipelineRun {
   timings?: Timings;
 }
 
-async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string): Promise<PipelineRun> {
+export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string): Promise<PipelineRun> {
   const api = createApiClient(cloud.apiUrl);
   const size = (await stat(source)).size;
   const createdAt = performance.now();
@@ -99,6 +106,7 @@ async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: st
   const final = await waitForFinalStatus(api, created.video.id, { timeoutMs: 30 * 60_000, intervalMs: Number(process.env.BENCH_POLL_MS ?? 200) });
   const savedAt = performance.now();
   return {
+    videoId: created.video.id,
     ms: savedAt - landedAt,
     createToSavedMs: savedAt - createdAt,
     uploadMs: landedAt - uploadStartedAt,

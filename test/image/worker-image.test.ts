@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTranscodeArgs } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { changedShareInBottom, grayFrame, summarizeMedia } from '../../infra/dev-kit/media-inspect.ts';
 import { makeSampleClip, writeBurnInScript, writeSrt } from '../../infra/dev-kit/sample-media.ts';
+import { FORMAT_SOURCES, makeFormatSource } from '../support/media-corpus.ts';
 import { DEFAULT_WORKER_IMAGE } from '../../infra/local/cloud.ts';
 import { finalStatus, sampleClip, startHarness, submitVideo, type Harness } from '../support/workflow-harness.ts';
 
@@ -69,7 +70,7 @@ describe('the worker image', () => {
     const used = graph.split(/(?<!\\),/).map((filter) => filter.split('=')[0]!);
     // field-motion.ts reads an interlaced source's first frames through idet.
     const needed = [...new Set([...used, 'idet'])];
-    expect(needed).toEqual(expect.arrayContaining(['bwdif', 'crop', 'scale', 'subtitles']));
+    expect(needed).toEqual(expect.arrayContaining(['bwdif', 'crop', 'scale', 'ass']));
 
     const { stdout } = await inImage('ffmpeg -hide_banner -filters');
     const available = new Set(stdout.split('\n').map((line) => line.trim().split(/\s+/)[1]));
@@ -135,6 +136,27 @@ describe("the image's ffmpeg against Debian's on the host", () => {
     const { stderr } = await run('ffmpeg', ['-hide_banner', '-i', join(dir, 'host.mp4'), '-i', join(dir, 'image.mp4'), '-lavfi', 'psnr', '-f', 'null', '-']);
     const average = /PSNR .*average:(\S+)/.exec(stderr)?.[1];
     expect(average === 'inf' || Number(average) >= 45).toBe(true);
+  });
+
+  it('decodes every stream of every format of the media corpus (HEVC 10-bit, VP9/Opus WebM, ProRes/PCM MOV, MPEG-4/MP3 AVI) as Debian\'s does', async () => {
+    const names = Object.keys(FORMAT_SOURCES);
+    for (const name of names) makeFormatSource(name, join(dir, name));
+    // Per file: each stream's codec and the frames ffprobe decodes from it (the image has no framemd5 muxer),
+    // after a full decode of every stream that stops at the first error (its only audio encoder is AAC).
+    const decodeAll = (root: string) =>
+      names
+        .map((name) => `ffmpeg -v error -xerror -i ${root}/${name} -map 0 -c:v wrapped_avframe -c:a aac -f null - && ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 ${root}/${name} || echo "failed: ${name}"`)
+        .join('; ');
+    const { stdout: host } = await run('sh', ['-c', decodeAll(dir)], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout: image } = await run('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/work:ro`, '--entrypoint', 'sh', IMAGE, '-c', decodeAll('/work')], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(host).not.toContain('failed');
+    expect(host).toMatch(/^hevc,50$/m);
+    expect(host).toMatch(/^opus,\d+$/m);
+    expect(host).toMatch(/^pcm_s24le,\d+$/m);
+    expect(host).toMatch(/^mp3,\d+$/m);
+    expect(image).toBe(host);
   });
 });
 

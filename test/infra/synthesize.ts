@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonContext } from '../../infra/shared/repository.ts';
+import { stageSite } from '../../infra/aws/site-files.ts';
 import { addVidpStacks, type VidpStacks } from '../../infra/aws/vidp-app.ts';
 
 /**
@@ -31,8 +32,10 @@ export interface ValidationReport {
   }[];
 }
 
-export function synthesizeVidp(context: Record<string, unknown> = {}): SynthesizedVidp {
+export async function synthesizeVidp(context: Record<string, unknown> = {}): Promise<SynthesizedVidp> {
   const outdir = mkdtempSync(join(tmpdir(), 'vidp-cdk-'));
+  // The page is really built, as by `npx cdk synth`: the site deploys what web/build.ts makes.
+  const site = await stageSite();
   const app = new App({
     outdir,
     context: {
@@ -42,8 +45,14 @@ export function synthesizeVidp(context: Record<string, unknown> = {}): Synthesiz
       '@aws-cdk/core:failSynthOnValidationErrors': false,
     },
   });
-  const stacks = addVidpStacks(app);
-  const assembly = app.synth();
+  let stacks: VidpStacks;
+  let assembly: ReturnType<App['synth']>;
+  try {
+    stacks = addVidpStacks(app, { siteDir: site.dir });
+    assembly = app.synth();
+  } finally {
+    site.remove();
+  }
   const reportFile = join(assembly.directory, 'validation-report.json');
   const validationReport: ValidationReport = existsSync(reportFile)
     ? (JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport)
@@ -107,6 +116,16 @@ export const actionsOf = (statement: PolicyStatementJson): string[] =>
 
 export const resourcesOfStatement = (statement: PolicyStatementJson): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+/**
+ * vidp's own Lambda functions, each running a functions/ entry file (VidpFunction names it in the description),
+ * by logical id: the stack's other functions are CDK's handlers for the web page's bucket.
+ */
+export function vidpFunctionsOf(template: Template): [string, Resources[string]][] {
+  return Object.entries(resourcesOf(template)).filter(
+    ([, resource]) => resource.Type === 'AWS::Lambda::Function' && String(resource.Properties!.Description).startsWith('vidp functions/'),
+  );
+}
 
 /** The logical id of the only resource of `type` whose logical id starts with `prefix`. */
 export function logicalIdOf(template: Template, type: string, prefix: string): string {

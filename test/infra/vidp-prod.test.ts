@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingsOf, logicalIdOf, resourcesOf, synthesizeVidp, type SynthesizedVidp } from './synthesize.ts';
 
@@ -9,8 +9,8 @@ import { findingsOf, logicalIdOf, resourcesOf, synthesizeVidp, type SynthesizedV
  */
 const ORIGINS = ['https://app.example', 'https://admin.example'];
 let vidp: SynthesizedVidp;
-beforeAll(() => {
-  vidp = synthesizeVidp({
+beforeAll(async () => {
+  vidp = await synthesizeVidp({
     stage: 'prod',
     allowedOrigins: ORIGINS.join(','),
     apiAuth: 'iam',
@@ -79,6 +79,12 @@ describe('a prod deployment', () => {
     }
     vidp.statelessTemplate.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     vidp.statelessTemplate.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+  });
+
+  it('deploys no web page with IAM auth (a browser cannot sign SigV4 requests), and says so at synthesis', () => {
+    vidp.statelessTemplate.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    expect(vidp.statelessTemplate.toJSON().Outputs.SiteUrl).toBeUndefined();
+    expect(Annotations.fromStack(vidp.stateless).findInfo('*', Match.stringLikeRegexp('No web site: with apiAuth=iam'))).toHaveLength(1);
   });
 
   it('moves saved videos to Glacier Instant Retrieval after the configured days, so playback keeps working', () => {

@@ -13,6 +13,7 @@ import {
   resourcesOfStatement,
   statementsOfRole,
   synthesizeVidp,
+  vidpFunctionsOf,
   type PolicyStatementJson,
   type SynthesizedVidp,
 } from './synthesize.ts';
@@ -22,8 +23,8 @@ import {
  * The expectations are written from what the code and the ASL do, not from the CDK code that builds them.
  */
 let vidp: SynthesizedVidp;
-beforeAll(() => {
-  vidp = synthesizeVidp();
+beforeAll(async () => {
+  vidp = await synthesizeVidp();
 }, 120_000);
 afterAll(() => vidp?.cleanUp());
 
@@ -460,7 +461,16 @@ describe('API', () => {
 });
 
 describe('functions', () => {
-  const functions = () => Object.entries(stateless()).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+  const allFunctions = () => Object.entries(stateless()).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+  const functions = () => vidpFunctionsOf(vidp.statelessTemplate);
+
+  it('runs no function but its own, except CDK\'s two handlers of the web page\'s bucket (copy the page in, empty it on delete)', () => {
+    const others = allFunctions().filter(([id]) => !functions().some(([own]) => own === id));
+    expect(others.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'CustomCDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C',
+      'CustomS3AutoDeleteObjectsCustomResourceProviderHandler',
+    ]);
+  });
 
   it('runs every function on Node.js 22, ARM64, with JSON logs in its own log group and X-Ray tracing', () => {
     expect(functions().length).toBeGreaterThan(0);

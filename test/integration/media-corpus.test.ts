@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ffmpeg, rate, streams, toneFrequency, videoOf, x264 } from '../support/media-corpus.ts';
 import { arrangeCloud, dynamoMock, reportedFailure, runJob, uploaded, type JobRun } from '../support/transcode-job.ts';
 
 /**
@@ -13,12 +14,6 @@ import { arrangeCloud, dynamoMock, reportedFailure, runJob, uploaded, type JobRu
  */
 const fixtures = mkdtempSync(join(tmpdir(), 'vidp-media-corpus-'));
 const subtitles = join(fixtures, 'subtitles.srt');
-
-function ffmpeg(...args: string[]): void {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args]);
-}
-
-const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 
 /** How each source is made; its name is the file name. */
 const SOURCES: Record<string, string[]> = {
@@ -105,29 +100,6 @@ function saved(name: string): string {
   return output!;
 }
 
-interface StreamInfo {
-  codec_type: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  nb_frames?: string;
-  duration?: string;
-  channels?: number;
-  bit_rate?: string;
-  color_range?: string;
-}
-
-function streams(file: string): StreamInfo[] {
-  const json = execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', file], { encoding: 'utf8' });
-  return (JSON.parse(json) as { streams: StreamInfo[] }).streams;
-}
-
-function videoOf(file: string): StreamInfo {
-  return streams(file).find((stream) => stream.codec_type === 'video')!;
-}
-
 /** The average luma of the top-left 32x32 pixels of the frame at `seconds` (away from the subtitles). */
 function cornerLuma(file: string, seconds: number): number {
   const stats = execFileSync(
@@ -146,22 +118,6 @@ function idet(file: string): { interlaced: number; progressive: number } {
   const match = /Multi frame detection: TFF:\s*(\d+) BFF:\s*(\d+) Progressive:\s*(\d+)/.exec(result);
   if (!match) throw new Error(`idet printed no summary:\n${result}`);
   return { interlaced: Number(match[1]) + Number(match[2]), progressive: Number(match[3]) };
-}
-
-/** The dominant frequency of the first audio track, from its zero crossings (a pure tone gives it exactly). */
-function toneFrequency(file: string): number {
-  const raw = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', '48000', '-f', 's16le', '-'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const samples = new Int16Array(raw.buffer, raw.byteOffset, Math.floor(raw.byteLength / 2));
-  let crossings = 0;
-  for (let i = 1; i < samples.length; i += 1) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings += 1;
-  return crossings / 2 / (samples.length / 48000);
-}
-
-function rate(value = '0/1'): number {
-  const [num = 0, den = 1] = value.split('/').map(Number);
-  return den === 0 ? 0 : num / den;
 }
 
 describe('real-world video', () => {

@@ -98,9 +98,9 @@ describe('twenty uploads at once', () => {
   });
 });
 
-/** The record as stored: the playback URL is signed anew on every GET. */
-function withoutUrl(video: PublicVideo & { playback_url?: string }) {
-  const { playback_url: _url, ...record } = video;
+/** The record as stored: the playback and subtitle URLs are signed anew on every GET. */
+function withoutUrl(video: PublicVideo) {
+  const { playback_url: _url, subtitle_urls: _subtitleUrls, ...record } = video;
   return record;
 }
 

@@ -153,6 +153,24 @@ describe('GET /videos/{id}', () => {
     expect(body).toMatchObject({ resolution: '1280x720', duration: 20 });
   });
 
+  it('adds presigned URLs of the sidecar subtitles, typed and named after the video, once saved', async () => {
+    ddb.on(GetCommand).resolves({
+      Item: {
+        ...base,
+        status: 'saved',
+        s3_uri: `s3://test-media/videos/${id}/video.mp4`,
+        subtitle_files: { srt: `s3://test-media/videos/${id}/subtitles.srt`, vtt: `s3://test-media/videos/${id}/subtitles.vtt` },
+      },
+    });
+    const body = parse(await get(id));
+    const vtt = new URL(body.subtitle_urls.vtt);
+    const srt = new URL(body.subtitle_urls.srt);
+    expect(vtt.pathname).toContain(`videos/${id}/subtitles.vtt`);
+    expect(vtt.searchParams.get('response-content-type')).toBe('text/vtt');
+    expect(srt.searchParams.get('response-content-type')).toBe('application/x-subrip');
+    expect(srt.searchParams.get('response-content-disposition')).toMatch(/filename=".*\.srt"/);
+  });
+
   it('answers 404 not_found for an unknown id', async () => {
     ddb.on(GetCommand).resolves({});
     const result = await get(id);

@@ -36,3 +36,15 @@ export function audioArgs(input: { audio?: AudioPlan | undefined; hasAudio: bool
   }
   return input.hasAudio ? ['-c:a', 'aac', '-b:a', '128k'] : ['-an'];
 }
+
+/** The record's audio_tracks: every track of the source (1-based), and which one the output kept. */
+export function audioTrackRecords(tracks: ProbedAudioStream[], kept: ProbedAudioStream) {
+  return tracks.map((track, position) => ({
+    track: position + 1,
+    language: track.language,
+    channels: track.channels,
+    codec: track.codec,
+    default: track.isDefault,
+    kept: track === kept,
+  }));
+}

@@ -36,7 +36,8 @@ function readableSize(bytes: number): string {
 
 /**
  * Refuses, before any encoding is billed, a job whose output may not fit on the task's disk (the work
- * dir holds only the output: the source is read over HTTP). Hours into an encode is the wrong moment to
+ * dir holds the output, and the source only when it was copied, which is then already there: see
+ * source-reading.ts). Hours into an encode is the wrong moment to
  * find out, and a full disk would fail it as something it is not.
  */
 export async function ensureDiskRoom(workDir: string, plan: PlannedOutput, freeBytes = freeBytesAt): Promise<void> {
@@ -51,7 +52,7 @@ export async function ensureDiskRoom(workDir: string, plan: PlannedOutput, freeB
   );
 }
 
-async function freeBytesAt(directory: string): Promise<number> {
+export async function freeBytesAt(directory: string): Promise<number> {
   const stats = await statfs(directory);
   return stats.bavail * stats.bsize;
 }

@@ -165,7 +165,8 @@ export function sourceInputOptions(location: string, etag: string | undefined): 
   return [...(isRemote(location) ? REMOTE_INPUT_OPTIONS : []), ...pinnedSourceOptions(location, etag)];
 }
 
-function isRemote(location: string): boolean {
+/** A URL (the presigned source) rather than a path on the task's disk. */
+export function isRemote(location: string): boolean {
   return /^https?:\/\//i.test(location);
 }
 

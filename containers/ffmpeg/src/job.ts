@@ -17,6 +17,7 @@ import type { TranscodeOutput } from '../../../functions/core/transcode-output.t
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
 import type { X264Preset } from '../../../functions/core/video.ts';
 import { formatAssScript, subtitleFontSize } from './ass-script.ts';
+import { audioTrackRecords } from './audio-plan.ts';
 import { checkCuesCanBeDrawn, styleFontFor, subtitlesWithin } from './burn-in-subtitles.ts';
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureOutputFits } from './disk-budget.ts';
@@ -30,6 +31,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { downloadObject, putText, uploadFile, type SourceLocator } from './media-storage.ts';
 import { planOutput } from './output-plan.ts';
 import { probe } from './probe.ts';
+import { chooseSourceRead, LAYOUT_PROBE_SECONDS } from './source-reading.ts';
 import { recordTranscodeTask } from './task-metadata.ts';
 
 export interface TranscodeJob {
@@ -78,7 +80,7 @@ export interface WorkerDeps {
   /**
    * What ffmpeg reads the source from: in production a presigned URL (see presignedSourceLocator), so
    * decoding starts at once with HTTP range reads instead of after a full download, and the task's disk
-   * only has to hold the output.
+   * only has to hold the output (and a copy of a source whose streams are far apart: source-reading.ts).
    */
   locateSource: SourceLocator;
   /** Aborting it stops the job; an AppError reason (SIGTERM: TaskInterruptedError) is reported, any other is not. */
@@ -158,20 +160,25 @@ async function transcode(
     };
     const probeOptions = { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
 
-    // The subtitles are downloaded; the source is only located here and read by ffmpeg as it encodes.
+    // The subtitles are downloaded; the source is located here and read by ffmpeg as it encodes: through its
+    // URL, or from a copy when its streams are stored far apart (through the URL that costs thousands of GETs).
     const downloadStartedAt = performance.now();
     await downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: files.subtitles, signal }, () =>
       new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
     );
     const sourceLocation = await deps.locateSource(job.bucket, job.sourceKey, job.sourceEtag, signal);
-    const downloadMs = elapsedSince(downloadStartedAt);
+    const locateMs = elapsedSince(downloadStartedAt);
 
     const probeStartedAt = performance.now();
-    const source = await probe(sourceLocation, 'source', { ...probeOptions, inputOptions: pinnedSourceOptions(sourceLocation, job.sourceEtag) });
+    const pinned = pinnedSourceOptions(sourceLocation, job.sourceEtag);
+    const source = await probe(sourceLocation, 'source', { ...probeOptions, inputOptions: pinned, firstPacketsSeconds: LAYOUT_PROBE_SECONDS });
     const probeMs = elapsedSince(probeStartedAt);
+    const object = { bucket: job.bucket, key: job.sourceKey, etag: job.sourceEtag };
+    const read = await chooseSourceRead(source, { location: sourceLocation, s3: deps.s3, object, workDir, signal, logger, freeDiskBytes: deps.freeDiskBytes });
+    const downloadMs = locateMs + read.copyMs;
 
     const { displayed, size, video, frameRate, audio, audioWarnings } = await planOutput(source, {
-      location: sourceLocation,
+      location: read.location,
       etag: job.sourceEtag,
       box: job.box,
       ffmpegPath: deps.ffmpegPath,
@@ -205,7 +212,7 @@ async function transcode(
     const encodeStartedAt = performance.now();
     const encoded = await encode(
       buildTranscodeArgs({
-        inputPath: sourceLocation,
+        inputPath: read.location,
         outputPath: files.output,
         subtitlesPath: cues.kept.length > 0 ? files.burnIn : undefined,
         fontsDir: resolve(job.fontsDir),
@@ -250,15 +257,7 @@ async function transcode(
     const uploadMs = elapsedSince(uploadStartedAt);
 
     if (audio !== undefined) {
-      const tracks = source.audio.map((track, position) => ({
-        track: position + 1,
-        language: track.language,
-        channels: track.channels,
-        codec: track.codec,
-        default: track.isDefault,
-        kept: track === audio.kept,
-      }));
-      await deps.videos.recordAudioTracks(job.videoId, tracks).catch((error: unknown) => {
+      await deps.videos.recordAudioTracks(job.videoId, audioTrackRecords(source.audio, audio.kept)).catch((error: unknown) => {
         logger.warn('audio tracks could not be written to the record', { error: describeError(error) });
       });
     }

@@ -23,6 +23,8 @@ export type SourceLocator = (bucket: string, key: string, etag: string, signal: 
 export const SOURCE_CHANGED_MESSAGE =
   'The upload was replaced while it was being processed; retry the video to process the file that is there now';
 
+export const SOURCE_GONE_MESSAGE = 'The uploaded video is no longer in storage';
+
 /** Seconds a source URL stays valid: longer than the Transcode state's TimeoutSeconds (4 h). */
 const SOURCE_URL_TTL_SECONDS = 6 * 3600;
 
@@ -40,7 +42,7 @@ export function presignedSourceLocator(client: S3Client): SourceLocator {
       }));
     } catch (error) {
       if (error instanceof NotFound || error instanceof NoSuchKey) {
-        throw new InputInvalidError('The uploaded video is no longer in storage');
+        throw new InputInvalidError(SOURCE_GONE_MESSAGE);
       }
       if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) throw new SourceChangedError(SOURCE_CHANGED_MESSAGE);
       throw toStorageError(error, `looking up ${key}`);
@@ -60,11 +62,12 @@ export { redactSignedUrls } from '../../../functions/core/redact.ts';
 
 export async function downloadObject(
   client: S3Client,
-  target: { bucket: string; key: string; file: string; signal: AbortSignal },
+  target: { bucket: string; key: string; file: string; signal: AbortSignal; /** Only this version of the object. */ etag?: string },
   whenMissing: () => AppError,
 ): Promise<void> {
   try {
-    const { Body } = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.key }), {
+    const ifMatch = target.etag === undefined ? {} : { IfMatch: quotedEtag(target.etag) };
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.key, ...ifMatch }), {
       abortSignal: target.signal,
     });
     if (!(Body instanceof Readable)) throw new Error(`GetObject ${target.key} returned no stream`);
@@ -72,6 +75,7 @@ export async function downloadObject(
     await pipeline(Body, createWriteStream(target.file), { signal: target.signal });
   } catch (error) {
     if (error instanceof NoSuchKey) throw whenMissing();
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) throw new SourceChangedError(SOURCE_CHANGED_MESSAGE);
     throw toStorageError(error, `downloading ${target.key}`);
   }
 }

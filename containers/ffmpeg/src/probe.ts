@@ -51,6 +51,13 @@ export interface ProbeResult {
   hasAudio: boolean;
   /** Every audio track, in file order. */
   audio: ProbedAudioStream[];
+  /** The file's size in bytes, when ffprobe could tell. */
+  sizeBytes?: number | undefined;
+  /**
+   * With `firstPacketsSeconds`: the byte offset of each stream's first packet, by stream index (how far
+   * apart the streams are stored: see source-reading.ts).
+   */
+  firstPacketPositions?: Map<number, number>;
 }
 
 export type ProbedVideo = ProbeResult & { video: ProbedVideoStream };
@@ -61,6 +68,8 @@ export interface ProbeOptions {
   inputOptions?: string[];
   /** ffprobe reads a few hundred KB; this long means it hangs. */
   timeoutMs: number;
+  /** Also list the packets of the first this many seconds, for firstPacketPositions. */
+  firstPacketsSeconds?: number;
   signal: AbortSignal;
 }
 
@@ -74,7 +83,7 @@ export async function probe(location: string, role: 'source' | 'output', options
   let lastErrorLine = '';
   const exit = await superviseProcess(
     options.ffprobePath,
-    ['-v', 'error', ...(options.inputOptions ?? []), '-show_format', '-show_streams', '-of', 'json', location],
+    ['-v', 'error', ...(options.inputOptions ?? []), ...packetOptions(options.firstPacketsSeconds), '-show_format', '-show_streams', '-of', 'json', location],
     {
       name: 'ffprobe',
       signal: options.signal,
@@ -97,6 +106,10 @@ export async function probe(location: string, role: 'source' | 'output', options
   const reason = lastErrorLine.startsWith(`${location}: `) ? lastErrorLine.slice(location.length + 2) : lastErrorLine;
   const shown = redactSignedUrls(reason).slice(0, 200);
   throw new InputInvalidError(`The uploaded file could not be read as a video${shown ? ` (${shown})` : ''}`);
+}
+
+function packetOptions(seconds: number | undefined): string[] {
+  return seconds === undefined ? [] : ['-read_intervals', `%+${seconds}`, '-show_entries', 'packet=stream_index,pos'];
 }
 
 /** Only the parts of `ffprobe -show_format -show_streams -of json` we read; everything else passes. */
@@ -127,7 +140,8 @@ const FfprobeStreamSchema = z.looseObject({
 });
 const FfprobeOutputSchema = z.looseObject({
   streams: z.array(FfprobeStreamSchema).default([]),
-  format: z.looseObject({ duration: z.string().optional() }).optional(),
+  format: z.looseObject({ duration: z.string().optional(), size: z.string().optional() }).optional(),
+  packets: z.array(z.looseObject({ stream_index: z.number().optional(), pos: z.string().optional() })).optional(),
 });
 type FfprobeStream = z.infer<typeof FfprobeStreamSchema>;
 
@@ -151,7 +165,7 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
   if (!parsed.success) {
     throw new InputInvalidError('The file could not be inspected as a video', { cause: parsed.error });
   }
-  const { streams, format } = parsed.data;
+  const { streams, format, packets } = parsed.data;
 
   // Cover art (in audio files, or an MKV/MP4 whose first video stream is a still) is a one-frame "video"
   // stream flagged attached_pic; it is not the video to subtitle.
@@ -182,6 +196,8 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
 
   return {
     durationSeconds: positiveNumber(format?.duration) ?? positiveNumber(videoStream?.duration),
+    sizeBytes: positiveNumber(format?.size),
+    ...(packets === undefined ? {} : { firstPacketPositions: firstPositions(packets) }),
     video,
     hasAudio: streams.some((stream) => stream.codec_type === 'audio'),
     audio: streams.flatMap((stream, position) =>
@@ -198,6 +214,16 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
         : [],
     ),
   };
+}
+
+function firstPositions(packets: { stream_index?: number | undefined; pos?: string | undefined }[]): Map<number, number> {
+  const positions = new Map<number, number>();
+  for (const packet of packets) {
+    const position = Number(packet.pos);
+    if (packet.stream_index === undefined || packet.pos === undefined || !Number.isFinite(position)) continue;
+    if (!positions.has(packet.stream_index)) positions.set(packet.stream_index, position);
+  }
+  return positions;
 }
 
 /** ffprobe writes "unknown" (or leaves the field out) for what the file does not say. */

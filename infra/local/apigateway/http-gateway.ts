@@ -5,6 +5,7 @@ import { API_BASE_PATH, API_ROUTES, type RouteBinding } from '../../../functions
 import { functionModule } from '../../shared/repository.ts';
 import { API_CORS_PREFLIGHT } from '../../shared/resources.ts';
 import type { CloudLog } from '../cloud-log.ts';
+import type { StaticSite } from '../site/static-site.ts';
 import { createLambdaContext } from '../lambda/context.ts';
 import { HandlerUnavailableError, type Handler } from '../lambda/handler.ts';
 import { fromProxyResult, MalformedProxyResponseError, toProxyEvent } from './proxy-event.ts';
@@ -49,6 +50,8 @@ export async function startGateway(options: {
   /** Origins answered in CORS preflights ("*" for any). */
   allowedOrigins: readonly string[];
   routes?: readonly RouteBinding[];
+  /** The web page, at / (what CloudFront serves on AWS, with /api routed to the stage). */
+  site?: StaticSite;
 }): Promise<LocalGateway> {
   const router = createRouter(options.routes ?? API_ROUTES);
 
@@ -136,6 +139,13 @@ export async function startGateway(options: {
     }
   }
 
+  /** Outside /api and /_local: the page's files, else a plain 404 (a browser shows it; no API error shape). */
+  function serveSite(message: IncomingMessage, response: ServerResponse, url: URL): void {
+    if (options.site?.serve(message, response, url.pathname)) return;
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+    response.end(message.method === 'HEAD' ? undefined : `Not found: ${url.pathname}\n`);
+  }
+
   const server: Server = createServer((message, response) => {
     const startedAt = Date.now();
     const url = new URL(message.url ?? '/', `http://${message.headers.host ?? '127.0.0.1'}`);
@@ -154,7 +164,7 @@ export async function startGateway(options: {
         ? Promise.resolve(serveLocal(response, url))
         : message.method === 'POST' && schedule !== undefined && options.local.runSchedule !== undefined
           ? options.local.runSchedule(schedule).then((result) => writeJson(response, 200, result ?? null))
-          : Promise.resolve(writeJson(response, 404, { error: { code: 'not_found', message: `Nothing at ${url.pathname}` } }));
+          : Promise.resolve(serveSite(message, response, url));
     served.catch((error: unknown) => {
       options.logger(`[api] ${(error as Error).stack ?? String(error)}`);
       if (!response.headersSent) writeJson(response, 500, { message: 'Internal server error' });

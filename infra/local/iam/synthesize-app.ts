@@ -60,6 +60,8 @@ export interface SynthesisOptions {
 
 export function synthesizeIamSources(options: SynthesisOptions = {}): IamSources {
   const outdir = mkdtempSync(join(tmpdir(), 'vidp-iam-'));
+  // The page's files shape no policy (like the Lambda bundles skipped below): the site deploys an empty folder.
+  const siteDir = mkdtempSync(join(tmpdir(), 'vidp-iam-site-'));
   try {
     const app = new App({
       outdir,
@@ -73,7 +75,7 @@ export function synthesizeIamSources(options: SynthesisOptions = {}): IamSources
         '@aws-cdk/core:failSynthOnValidationErrors': false,
       },
     });
-    const stacks = addVidpStacks(app);
+    const stacks = addVidpStacks(app, { siteDir });
     options.customizeApp?.(stacks, app);
     const assembly = app.synth();
     const templates = Object.fromEntries(
@@ -82,6 +84,7 @@ export function synthesizeIamSources(options: SynthesisOptions = {}): IamSources
     return { templates, ...partsOf(stacks) };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
+    rmSync(siteDir, { recursive: true, force: true });
   }
 }
 

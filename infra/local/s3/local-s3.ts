@@ -10,6 +10,7 @@ import type { S3Access } from './s3-authorization.ts';
 import type { LookupSecret } from './sigv4-verification.ts';
 import { createS3FaultInjector, type S3FaultRule } from './fault-injection.ts';
 import { multipartListingMiddleware } from './multipart-listing.ts';
+import { createS3RequestLog, type S3RequestRecord } from './request-log.ts';
 import { strictS3Middlewares, useAtomicStore } from './strict-s3-middlewares.ts';
 import { enableDesForS3rver } from './s3rver-des-compat.ts';
 
@@ -37,6 +38,8 @@ export interface LocalS3 {
   injectFault(rule: S3FaultRule): void;
   /** Requests failed by injected faults so far, as `METHOD key`. */
   injectedFailures(): string[];
+  /** Every request for `key` so far, as S3's server access log would list them (see request-log.ts). */
+  requestsFor(key: string): S3RequestRecord[];
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface LocalS3 {
  */
 export async function startLocalS3(options: {
   bucket: string;
+  /** The origins the bucket's CORS rules allow: the deployment's `allowedOrigins`, as the CDK bucket has them. */
+  allowedOrigins: readonly string[];
   dataDir?: string;
   logger: CloudLog;
   /** The secret of each access key the local cloud issued (iam/credentials.ts). */
@@ -66,7 +71,7 @@ export async function startLocalS3(options: {
     port: 0,
     silent: true,
     directory,
-    configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml()] }],
+    configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.allowedOrigins)] }],
   });
   // Objects are written whole or not at all (see atomic-store.ts).
   useAtomicStore(server, directory);
@@ -80,6 +85,9 @@ export async function startLocalS3(options: {
   // Ahead of everything: an injected failure answers instead of S3.
   const faults = createS3FaultInjector();
   server.middleware.unshift(faults.middleware);
+  // Outermost, as S3's access log: an injected failure is a request too.
+  const requestLog = createS3RequestLog();
+  server.middleware.unshift(requestLog.middleware);
   // A listener replaces Koa's default console printing; client errors (404 NoSuchKey…) are normal traffic.
   server.on('error', (error: Error & { status?: number }) => {
     if ((error.status ?? 500) >= 500) options.logger(`[s3] ${error.message}`);
@@ -98,6 +106,7 @@ export async function startLocalS3(options: {
     },
     injectFault: (rule) => faults.inject(rule),
     injectedFailures: () => faults.failed(),
+    requestsFor: (key) => requestLog.requestsFor(key),
     async stop() {
       server.httpServer?.closeAllConnections();
       await server.close();
@@ -112,10 +121,11 @@ function writeOperationOf(request: { method: string; query: Record<string, unkno
   return undefined;
 }
 
-function corsConfigurationXml(): string {
+/** The media bucket's CORS rules (infra/shared/resources.ts) with the deployment's origins, as stateful-stack.ts builds them. */
+function corsConfigurationXml(allowedOrigins: readonly string[]): string {
   const rules = MEDIA_BUCKET_CORS_RULES.map((rule) =>
     [
-      ...rule.allowedOrigins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`),
+      ...allowedOrigins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`),
       ...rule.allowedMethods.map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
       ...rule.allowedHeaders.map((header) => `<AllowedHeader>${header}</AllowedHeader>`),
       ...rule.exposedHeaders.map((header) => `<ExposeHeader>${header}</ExposeHeader>`),

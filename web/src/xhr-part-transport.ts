@@ -1,0 +1,25 @@
+import type { PartTransport } from '../client/index.ts';
+
+/**
+ * Parts sent with XMLHttpRequest, whose upload events say how far a part has gone: the bar moves within a
+ * 16 MiB part instead of jumping when S3 confirms it (fetch reports no upload progress, and a browser streams
+ * a request body only over HTTP/2 and without a length, which S3 refuses). The answer becomes a Response for
+ * web/client: the status, the ETag (readable because the bucket's CORS exposes it) and S3's XML on an error.
+ */
+export const xhrPartTransport: PartTransport = (url, body, { signal, onSent }) =>
+  new Promise<Response>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.upload.onprogress = (event) => onSent(event.loaded);
+    xhr.onload = () => {
+      const etag = xhr.getResponseHeader('ETag');
+      const ok = xhr.status >= 200 && xhr.status < 300;
+      resolve(new Response(ok ? null : xhr.responseText, { status: xhr.status, headers: etag === null ? {} : { etag } }));
+    };
+    // No answer at all (offline, refused, CORS): a TypeError, as fetch rejects, so web/client retries it.
+    xhr.onerror = () => reject(new TypeError('Failed to send the part'));
+    xhr.onabort = () => reject(new DOMException('The part was aborted', 'AbortError'));
+    if (signal?.aborted) return xhr.onabort(new ProgressEvent('abort'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
