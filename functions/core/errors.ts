@@ -156,6 +156,18 @@ export class StorageUnavailableError extends AppError {
   override readonly expose = false;
 }
 
+/**
+ * The worker's task was told to stop (SIGTERM) before it finished: Fargate reclaiming a Spot task (two minutes'
+ * notice), or ECS stopping the task (StopTask, a platform retirement). Retryable: nothing is wrong with the job.
+ * The workflow runs a Spot job again once, on on-demand FARGATE (statemachine/pipeline.asl.json's
+ * FallBackToOnDemand); a stop that was a DELETE finds no execution waiting, so its report changes nothing.
+ */
+export class TaskInterruptedError extends AppError {
+  override readonly name = 'TaskInterruptedError';
+  readonly code = 'task_interrupted';
+  readonly statusCode = 503;
+}
+
 /** The encode stopped making progress, or took longer than allowed. Not retried: it would hang again. */
 export class TranscodeTimeoutError extends AppError {
   override readonly name = 'TranscodeTimeoutError';
@@ -206,6 +218,8 @@ export const PIPELINE_ERRORS = [
   { error: TranscodeTimeoutError, retried: false },
   { error: WorkerMisconfiguredError, retried: false },
   { error: StorageUnavailableError, retried: true },
+  // Retried by routing rather than a Retry: the next attempt must change capacity (see the ASL's Transcode Catch).
+  { error: TaskInterruptedError, retried: true },
   { error: NotFoundError, retried: false },
   { error: InternalError, retried: false },
 ] as const satisfies readonly { error: new (message: string) => AppError; retried: boolean }[];

@@ -154,8 +154,17 @@ export const TimelineEntrySchema = z.object({
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 
 /** What the transcode task cost, estimated from its size and run time at Fargate's on-demand prices. */
+/**
+ * Where a Fargate task runs: on-demand `FARGATE`, or `FARGATE_SPOT` (spare capacity at a discount, which AWS
+ * may reclaim with two minutes' notice). The names are ECS's capacity providers.
+ */
+export const CapacityProviderSchema = z.enum(['FARGATE', 'FARGATE_SPOT']);
+export type CapacityProvider = z.infer<typeof CapacityProviderSchema>;
+
 export const JobCostSchema = z.object({
   estimated_usd: z.number(),
+  /** The capacity the task that produced the video ran on, priced as such (absent on records before Spot). */
+  capacity_provider: CapacityProviderSchema.optional(),
   vcpu: z.number(),
   memory_gb: z.number(),
   /** Fargate bills per second, with a one-minute minimum. */

@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { DEFAULT_FARGATE_SPOT_DISCOUNT } from '../../containers/ffmpeg/src/cost.ts';
 import { resourcePrefix as stagePrefix } from '../shared/resources.ts';
 
 /**
@@ -55,6 +56,16 @@ export const DeployConfigSchema = z
     subtitleAllowedHosts: z.string().default(''),
     /** How API callers authenticate: an API key with a usage plan, or SigV4-signed requests (IAM). */
     apiAuth: z.enum(['apiKey', 'iam']).default('apiKey'),
+    /**
+     * Transcodes run on Fargate Spot first (a discount for capacity AWS may reclaim with two minutes' notice;
+     * an interrupted job runs again on on-demand FARGATE). `false` runs every transcode on on-demand FARGATE.
+     */
+    fargateSpot: z
+      .union([z.boolean(), z.enum(['true', 'false'])])
+      .transform((value) => value === true || value === 'true')
+      .default(true),
+    /** The estimate's Spot discount off on-demand (0.5 = half price); Spot prices move, typically 50–70 % below. */
+    fargateSpotDiscount: z.coerce.number().min(0).lt(1).default(DEFAULT_FARGATE_SPOT_DISCOUNT),
     /** Where alarms send a notification; unset leaves the alarms on the dashboard and the topic without subscribers. */
     alarmEmail: z.email().optional(),
   })

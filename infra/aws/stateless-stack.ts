@@ -98,6 +98,8 @@ export class StatelessStack extends Stack {
       cpu: config.transcodeCpu,
       memoryLimitMiB: config.transcodeMemoryMiB,
       ephemeralStorageGiB: config.transcodeEphemeralStorageGiB,
+      fargateSpot: config.fargateSpot,
+      spotDiscount: config.fargateSpotDiscount,
       metricsNamespace: this.metricsNamespace,
       logRetention,
       logRemovalPolicy,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../shared/repository.ts';
-import { WORKER_CONTAINER_NAME } from '../shared/resources.ts';
+import { firstTranscodeCapacity, WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 import { startGateway } from './apigateway/http-gateway.ts';
 import { hostVariables, localAwsEnvironment, localPlatformEnvironment, localWorkerTaskEnvironment } from './aws-environment.ts';
 import { credentialsEnvironment } from './iam/credentials.ts';
@@ -17,6 +17,7 @@ import { accessDeniedMessage } from './iam/access-denied.ts';
 import { startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { startEcsEndpoint } from './ecs/ecs-endpoint.ts';
 import { createLocalEcsRunner, type LocalEcsLaunch } from './ecs/task-runner.ts';
+import type { LocalTaskRecord } from './ecs/capacity-providers.ts';
 import { bundleWorker } from './ecs/worker-bundle.ts';
 import { LocalEventBus } from './events/event-bus.ts';
 import { connectUploadsToWorkflow } from './events/s3-upload-rule.ts';
@@ -35,6 +36,7 @@ import {
   LOCAL_EVENT_BUS_NAME,
   LOCAL_LAMBDA_FUNCTIONS,
   LOCAL_REGION,
+  LOCAL_SUBSTITUTIONS,
   LOCAL_TABLE,
   STATE_MACHINE_ARN,
   STATE_MACHINE_NAME,
@@ -88,6 +90,11 @@ export interface LocalCloudOptions {
    * Default: env LOCAL_MAX_TASKS, else the number of cores.
    */
   maxTasks?: number;
+  /**
+   * Transcodes run on FARGATE_SPOT first, as deployed by default (an interrupted one runs again on FARGATE);
+   * false runs them on FARGATE, as `-c fargateSpot=false` does. Default: env LOCAL_FARGATE_SPOT, else true.
+   */
+  fargateSpot?: boolean;
 }
 
 /** The deploy's default task size (infra/aws/deploy-config.ts): 2 vCPU, 4 GiB. */
@@ -99,6 +106,12 @@ function maxTasksOf(value: string | undefined): number {
   if (value === undefined || value === '') return availableParallelism();
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`LOCAL_MAX_TASKS must be a whole number of at least 1, not "${value}"`);
   return Number(value);
+}
+
+function fargateSpotOf(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`LOCAL_FARGATE_SPOT must be "true" or "false", not "${value}"`);
 }
 
 function ecsLaunchOf(value: string | undefined): LocalEcsLaunch {
@@ -137,6 +150,13 @@ export interface LocalCloud {
   invokeFunction(modulePath: string, event: unknown): Promise<unknown>;
   /** Who holds which credentials, and what each may do: tests act as a role with its credentials. */
   access: LocalAccess;
+  /** Every ECS task started, oldest first, with the capacity provider it ran on (also `GET /_local/tasks`). */
+  ecsTasks(): LocalTaskRecord[];
+  /**
+   * Fargate reclaiming a running Spot task, named by its ARN, id or video id: SIGTERM to its worker (also
+   * `POST /_local/tasks/{id}/interrupt`). Refused (SpotInterruptionRefusedError) for a task on FARGATE.
+   */
+  interruptSpotTask(reference: string): LocalTaskRecord;
   stop(): Promise<void>;
 }
 
@@ -285,7 +305,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const events = new LocalEventBus(logger);
     const { taskDefinition } = iam.resources;
     const workflow = createWorkflow({
-      definition: loadPipelineDefinition(),
+      definition: loadPipelineDefinition({
+        ...LOCAL_SUBSTITUTIONS,
+        TranscodeCapacityProvider: firstTranscodeCapacity(options.fargateSpot ?? fargateSpotOf(process.env.LOCAL_FARGATE_SPOT)),
+      }),
       integrations: authorizedIntegrations(createLocalIntegrations({ dynamodb: dynamodbClient, s3: s3Client, loadHandler, ecs, events }), {
         account: access.account,
         authorize: (requests, executionName) => access.authorize(access.principalOf('stateMachine', executionName), requests),
@@ -385,6 +408,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         getExecution: (name) => executions.get(name),
         listEvents: () => events.list(),
         runSchedule: (name) => scheduler.runNow(name),
+        listTasks: () => ecs.tasks(),
+        interruptSpotTask: (reference) => ecs.interruptSpotTask(reference),
       },
     });
     cleanups.push(gateway.stop);
@@ -408,6 +433,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       s3RequestsFor: (key) => s3.requestsFor(key),
       invokeFunction,
       access,
+      ecsTasks: () => ecs.tasks(),
+      interruptSpotTask: (reference) => ecs.interruptSpotTask(reference),
       stop,
     };
   } catch (error) {

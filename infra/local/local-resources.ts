@@ -1,6 +1,6 @@
 import { pipelineFunctionsOf, readPipelineDefinition } from '../shared/pipeline-definition.ts';
 import { cdkJsonContext, functionModule } from '../shared/repository.ts';
-import { namedResources, resourcePrefix, WORKER_CONTAINER_NAME } from '../shared/resources.ts';
+import { firstTranscodeCapacity, namedResources, resourcePrefix, WORKER_CONTAINER_NAME } from '../shared/resources.ts';
 
 /**
  * Names and ARNs of the local stand-ins for the AWS resources the CDK stacks create. The account id is the
@@ -96,4 +96,6 @@ export const LOCAL_SUBSTITUTIONS: Readonly<Record<string, string>> = {
   SubnetA: 'subnet-00000000000000001',
   SubnetB: 'subnet-00000000000000002',
   WorkerSecurityGroupId: 'sg-00000000000000001',
+  // Spot first, as the deploy's default; startLocalCloud({ fargateSpot: false }) puts FARGATE here.
+  TranscodeCapacityProvider: firstTranscodeCapacity(true),
 };

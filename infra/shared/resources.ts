@@ -1,4 +1,5 @@
 import { VIDEO_INDEXES } from '../../functions/core/video-repository.ts';
+import type { CapacityProvider } from '../../functions/core/video.ts';
 
 /*
  * What the local cloud (infra/local) and the CDK app (infra/aws) both build, as plain data in a module of its
@@ -68,4 +69,14 @@ export function namedResources(prefix: string) {
     eventBus: `${prefix}-events`,
     api: `${prefix}-api`,
   } as const;
+}
+
+/**
+ * The capacity provider a transcode runs on first, the ASL's `${TranscodeCapacityProvider}`: FARGATE_SPOT
+ * (Spot, at a discount, may be reclaimed with two minutes' notice) unless Spot is turned off (the deploy's
+ * `fargateSpot` context parameter, the local cloud's `fargateSpot` option / LOCAL_FARGATE_SPOT). After a Spot
+ * interruption the workflow runs the job once more on FARGATE, whatever this says.
+ */
+export function firstTranscodeCapacity(fargateSpot: boolean): CapacityProvider {
+  return fargateSpot ? 'FARGATE_SPOT' : 'FARGATE';
 }

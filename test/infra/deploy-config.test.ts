@@ -17,7 +17,16 @@ describe('readDeployConfig', () => {
       logRetentionDays: 30,
       maxUploadBytes: 5 * 1024 ** 3,
       apiAuth: 'apiKey',
+      fargateSpot: true,
+      fargateSpotDiscount: 0.5,
     });
+  });
+
+  it('turns Spot off with -c fargateSpot=false and refuses anything but true or false, or a discount of 100 % or more', () => {
+    expect(configFrom({ fargateSpot: 'false' }).fargateSpot).toBe(false);
+    expect(configFrom({ fargateSpot: 'true', fargateSpotDiscount: '0.7' })).toMatchObject({ fargateSpot: true, fargateSpotDiscount: 0.7 });
+    expect(() => configFrom({ fargateSpot: 'no' })).toThrow(/-c fargateSpot:/);
+    expect(() => configFrom({ fargateSpotDiscount: '1' })).toThrow(/-c fargateSpotDiscount:/);
   });
 
   it('turns command-line strings into numbers and lists', () => {

@@ -22,11 +22,24 @@ beforeAll(async () => {
     maxUploadBytes: String(10 * 1024 ** 3),
     alarmEmail: 'oncall@example.com',
     subtitleAllowedHosts: 'subtitles.internal:8443,captions.corp',
+    fargateSpot: 'false',
+    fargateSpotDiscount: '0.65',
   });
 }, 120_000);
 afterAll(() => vidp?.cleanUp());
 
 describe('a prod deployment', () => {
+  it('runs every transcode on on-demand FARGATE with fargateSpot=false (the cluster keeps both providers), at the discount given for Spot', () => {
+    const stateMachine = Object.values(resourcesOf(vidp.statelessTemplate)).find((resource) => resource.Type === 'AWS::StepFunctions::StateMachine')!;
+    expect((stateMachine.Properties!.DefinitionSubstitutions as Record<string, unknown>).TranscodeCapacityProvider).toBe('FARGATE');
+    vidp.statelessTemplate.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayEquals(['FARGATE', 'FARGATE_SPOT']),
+    });
+    vidp.statelessTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'FARGATE_SPOT_DISCOUNT', Value: '0.65' }]) })],
+    });
+  });
+
   it('names its stacks and resources after the stage', () => {
     expect([vidp.stateful.stackName, vidp.stateless.stackName]).toEqual(['vidp-prod-stateful', 'vidp-prod-stateless']);
     vidp.statelessTemplate.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'vidp-prod-pipeline' });

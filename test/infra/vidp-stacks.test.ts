@@ -313,6 +313,17 @@ describe('transcode on Fargate', () => {
     });
   });
 
+  it('gives the cluster both Fargate capacity providers, and runs transcodes on Spot first, pricing Spot at the default discount', () => {
+    vidp.statelessTemplate.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayEquals(['FARGATE', 'FARGATE_SPOT']),
+      Cluster: { Ref: logicalIdOf(vidp.statelessTemplate, 'AWS::ECS::Cluster', 'TranscodeCluster') },
+    });
+    expect((stateMachine().DefinitionSubstitutions as Record<string, unknown>).TranscodeCapacityProvider).toBe('FARGATE_SPOT');
+    vidp.statelessTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'FARGATE_SPOT_DISCOUNT', Value: '0.5' }]) })],
+    });
+  });
+
   it('lets the worker do what containers/ffmpeg/src does, and answer only this state machine', () => {
     const taskRoleId = logicalIdOf(vidp.statelessTemplate, 'AWS::IAM::Role', 'TranscodeTaskDefinitionTaskRole');
     const statements = statementsOfRole(vidp.statelessTemplate, taskRoleId);

@@ -193,6 +193,12 @@ describe('uploads', () => {
     await vi.waitUntil(() => cloudLog.some((line) => line.includes(`[worker ${id}] exited`)), { timeout: 60_000, interval: 100 });
     // Stopped by StopTask (SIGTERM at once), not left to find out at its next heartbeat.
     expect(cloudLog).toContainEqual(expect.stringMatching(new RegExp(`\\[worker ${id}\\] StopTask: The video was deleted`)));
+    // The execution was stopped before the task: the worker's SIGTERM report (TaskInterruptedError) finds nobody
+    // waiting, or a heartbeat told it so first and it reports nothing; either way the stopped execution stays so.
+    expect(cloudLog).toContainEqual(
+      expect.stringMatching(new RegExp(`\\[worker ${id}\\].*(nobody waits for this task any more|job abandoned, nothing reported).*TaskInterruptedError`)),
+    );
+    expect(cloud.executions.list().filter((run) => run.name === execution.name).map((run) => run.status)).toEqual(['ABORTED']);
     expect(await objectsOf(id)).toEqual([]);
     await expect(api.getVideo(id)).rejects.toMatchObject({ status: 404 });
   });

@@ -322,9 +322,14 @@ export async function faultyFfmpeg(): Promise<{
  * A harness whose worker runs ffmpeg behind faultyFfmpeg's wrapper (with `workerEnv` on top), a clip of
  * `clipSeconds` and one cue: what the workflow tests of a misbehaving worker start from.
  */
-export async function startFaultyWorkerHarness(options: { workerEnv: Record<string, string>; clip: { seconds: number; width: number; height: number } }) {
+export async function startFaultyWorkerHarness(options: {
+  workerEnv: Record<string, string>;
+  clip: { seconds: number; width: number; height: number };
+  /** More of the cloud's options (e.g. fargateSpot). */
+  cloud?: Omit<LocalCloudOptions, 'port' | 'logger' | 'workerEnv'>;
+}) {
   const faults = await faultyFfmpeg();
-  const harness = await startHarness({ workerEnv: { FFMPEG_PATH: faults.path, PROGRESS_INTERVAL_SECONDS: '0', ...options.workerEnv } });
+  const harness = await startHarness({ ...options.cloud, workerEnv: { FFMPEG_PATH: faults.path, PROGRESS_INTERVAL_SECONDS: '0', ...options.workerEnv } });
   return {
     harness,
     faults,

@@ -100,13 +100,15 @@ describe('statemachine/pipeline.asl.json', () => {
       Array.from({ length: retrier.MaxAttempts ?? 3 }, (_, attempt) =>
         Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity),
       ).reduce((sum, wait) => sum + wait, 0);
+    // A Pass state leading back into a Task (the Spot fallback into Transcode) enters it, and its retries, once more.
+    const entries = (name: string) => 1 + Object.values(definition.States).filter((other) => other.Type === 'Pass' && other.Next === name).length;
     const worstCase = Object.entries(definition.States)
       .filter(([, task]) => task.Type === 'Task')
       .reduce((total, [name, task]) => {
         expect(task.TimeoutSeconds, `${name} has a TimeoutSeconds`).toBeGreaterThan(0);
         const retriers = task.Retry ?? [];
         const longAttempts = 1 + retriers.filter((r) => !r.ErrorEquals.every(failsBeforeRunning)).reduce((n, r) => n + (r.MaxAttempts ?? 3), 0);
-        return total + longAttempts * task.TimeoutSeconds! + retriers.reduce((sum, retrier) => sum + waits(retrier), 0);
+        return total + entries(name) * (longAttempts * task.TimeoutSeconds! + retriers.reduce((sum, retrier) => sum + waits(retrier), 0));
       }, 0);
     expect(definition.TimeoutSeconds).toBeGreaterThan(worstCase);
   });
@@ -136,6 +138,36 @@ describe('statemachine/pipeline.asl.json', () => {
       expect(publish.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: next });
     }
     expect(state('CleanUpTemp').Next).toBe('PublishVideoSaved');
+  });
+
+  it('runs Transcode by a capacity provider strategy from the execution, never with a LaunchType (ECS refuses both)', () => {
+    const transcode = state('Transcode').Parameters as Record<string, unknown> & {
+      Overrides: { ContainerOverrides: { Environment: { Name: string; 'Value.$': string }[] }[] };
+    };
+    expect(transcode.LaunchType).toBeUndefined();
+    expect(transcode.CapacityProviderStrategy).toEqual([{ 'CapacityProvider.$': '$.capacity.provider', Weight: 1 }]);
+    expect(state('ReadUploadEvent').Parameters).toMatchObject({ capacity: { provider: '${TranscodeCapacityProvider}' } });
+    // The worker prices its run at the capacity it ran on.
+    expect(transcode.Overrides.ContainerOverrides[0]!.Environment).toContainEqual({ Name: 'CAPACITY_PROVIDER', 'Value.$': '$.capacity.provider' });
+  });
+
+  it('runs an interrupted Spot transcode once more on FARGATE, and fails an interrupted on-demand one', () => {
+    const catchers = state('Transcode').Catch!;
+    // Before States.ALL: the first matching Catch wins.
+    expect(catchers[0]).toEqual({ ErrorEquals: ['TaskInterruptedError'], ResultPath: '$.error', Next: 'CanFallBackToOnDemand' });
+    expect(retrierFor('Transcode', 'TaskInterruptedError')).toBeUndefined();
+    const choice = definition.States.CanFallBackToOnDemand as State & { Choices: unknown[]; Default: string };
+    expect(choice.Choices).toEqual([{ Variable: '$.capacity.provider', StringEquals: 'FARGATE_SPOT', Next: 'FallBackToOnDemand' }]);
+    expect(choice.Default).toBe('CleanUpTempAfterFailure');
+    const fallback = state('FallBackToOnDemand') as State & { ResultPath: string };
+    expect(fallback).toMatchObject({ Type: 'Pass', ResultPath: '$.capacity', Next: 'Transcode' });
+    // Bounded: after the fallback the provider is FARGATE, which the Choice never sends back.
+    expect(fallback.Parameters).toMatchObject({ provider: 'FARGATE' });
+  });
+
+  it('records the capacity the cost was priced at', () => {
+    const values = state('RecordResult').Parameters!.ExpressionAttributeValues as Record<string, { M?: Record<string, unknown> }>;
+    expect(values[':cost']!.M).toMatchObject({ capacity_provider: { 'S.$': '$.output.cost.capacity_provider' } });
   });
 
   it('tells every task that runs code which execution it works for, so their log lines carry it', () => {

@@ -59,7 +59,27 @@ function errorNamesIn(machine: AslMachine, kind: 'Retry' | 'Catch'): string[] {
 
 const ours = PIPELINE_ERRORS.map(({ error: ErrorClass, retried }) => ({ instance: new ErrorClass('from the contract test'), retried }));
 const ourNames: ReadonlySet<string> = new Set(ours.map(({ instance }) => instance.name));
-const retriedNames = new Set(errorNamesIn(asl, 'Retry'));
+/**
+ * Retried: matched by a Retry, or caught by a Catch that leads back to the same state through Choice and Pass
+ * states only (the Spot fallback: a Retry cannot change Parameters, so the Transcode Catch routes the
+ * interruption through FallBackToOnDemand and back).
+ */
+function namesCaughtBackInto(machine: AslMachine): string[] {
+  const leadsBackTo = (target: string, from: string, seen = new Set<string>()): boolean => {
+    if (from === target) return true;
+    const state = machine.States[from] as AslState & { Type?: string; Next?: string; Default?: string; Choices?: { Next: string }[] };
+    if (state === undefined || seen.has(from) || (state.Type !== 'Choice' && state.Type !== 'Pass')) return false;
+    seen.add(from);
+    const next = [state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next)].filter((name): name is string => name !== undefined);
+    return next.some((name) => leadsBackTo(target, name, seen));
+  };
+  return Object.entries(machine.States).flatMap(([name, state]) =>
+    ((state.Catch ?? []) as { ErrorEquals: string[]; Next: string }[])
+      .filter((rule) => leadsBackTo(name, rule.Next))
+      .flatMap((rule) => rule.ErrorEquals),
+  );
+}
+const retriedNames = new Set([...errorNamesIn(asl, 'Retry'), ...namesCaughtBackInto(asl)]);
 
 /** The README's table: `| \`code\` | where | what to do |`. */
 const readmeCodes = new Map(

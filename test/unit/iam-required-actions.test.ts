@@ -73,6 +73,14 @@ describe('requiredActionsForRunTask', () => {
     ]);
     expect(requests.at(-1)).toMatchObject({ action: 'ecs:TagResource', resource: 'arn:aws:ecs:us-east-1:000000000000:task/default/t' });
   });
+
+  it('carries a capacity provider strategy as ecs:capacity-provider on RunTask, and asks for nothing more', () => {
+    const withStrategy = requiredActionsForRunTask({ taskDefinition: 'family', taskDefinitionDetails: TASK_DEFINITION, capacityProviders: ['FARGATE_SPOT'], taskId: 't' });
+    const without = requiredActionsForRunTask({ taskDefinition: 'family', taskDefinitionDetails: TASK_DEFINITION, taskId: 't' });
+
+    expect(withStrategy[0]!.context).toMatchObject({ 'ecs:capacity-provider': ['arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE_SPOT'] });
+    expect(withStrategy.map((request) => [request.action, request.resource])).toEqual(without.map((request) => [request.action, request.resource]));
+  });
 });
 
 describe('requiredActionsForS3', () => {

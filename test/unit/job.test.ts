@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PIPELINE_ERRORS } from '../../functions/core/errors.ts';
+import { stopOnSigterm } from '../../containers/ffmpeg/src/interruption.ts';
 import {
   aJob,
   arrangeCloud,
@@ -422,5 +425,47 @@ describe('a task nobody waits for any more', () => {
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskFailureCommand);
     expect(readdirSync(workDir)).toEqual([]);
+  });
+});
+
+describe('a task interrupted (SIGTERM: a Fargate Spot interruption or ECS StopTask)', () => {
+  /** Stops the job as worker.ts does on SIGTERM, at the first progress write (ffmpeg is encoding). */
+  function interruptMidEncode(): AbortSignal {
+    const sigterm = new EventEmitter();
+    const signal = stopOnSigterm(sigterm as unknown as NodeJS.Process, 'FARGATE_SPOT', { warn: () => undefined });
+    dynamoMock.on(UpdateCommand).callsFake(() => {
+      sigterm.emit('SIGTERM');
+      return {};
+    });
+    return signal;
+  }
+
+  it('stops ffmpeg, uploads nothing and reports a retryable TaskInterruptedError', async () => {
+    arrangeCloud(subtitles);
+    const signal = interruptMidEncode();
+
+    const { outcome, workDir } = await run({ deps: { ffmpegPath: fake.ffmpegHangingMidEncode, signal } });
+
+    expect(outcome).toBe('failed');
+    expect(reportedFailure()).toEqual({
+      error: 'TaskInterruptedError',
+      cause: { code: 'task_interrupted', message: expect.stringMatching(/Fargate Spot task was interrupted/) },
+    });
+    expect(PIPELINE_ERRORS.find(({ error }) => new error('').name === 'TaskInterruptedError')?.retried).toBe(true);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expect(readdirSync(workDir)).toEqual([]);
+  });
+
+  it('changes nothing when nobody waits any more (a DELETE stopped the execution before the task)', async () => {
+    arrangeCloud(subtitles);
+    sfnMock.on(SendTaskFailureCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const signal = interruptMidEncode();
+
+    const { outcome } = await run({ deps: { ffmpegPath: fake.ffmpegHangingMidEncode, signal } });
+
+    expect(outcome).toBe('abandoned');
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskFailureCommand, 1);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });

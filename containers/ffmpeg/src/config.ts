@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import {
+  CapacityProviderSchema,
   CrfSchema,
   DEFAULT_MISSING_GLYPHS,
   MissingGlyphsSchema,
@@ -9,7 +10,7 @@ import {
   UNDETERMINED_LANGUAGE,
   X264PresetSchema,
 } from '../../../functions/core/video.ts';
-import { FARGATE_PRICES } from './cost.ts';
+import { DEFAULT_FARGATE_SPOT_DISCOUNT, FARGATE_PRICES } from './cost.ts';
 import type { TranscodeJob } from './job.ts';
 
 /** The job, one per task: what the ASL's ContainerOverrides give the container on RunTask. */
@@ -30,6 +31,8 @@ export const WorkerJobEnvironmentSchema = z.object({
   MISSING_GLYPHS: MissingGlyphsSchema.default(DEFAULT_MISSING_GLYPHS),
   /** The subtitles' language, a BCP 47 tag ("und" when not given): the face for Chinese, Japanese and Korean. */
   SUBTITLE_LANGUAGE: z.string().min(1).default(UNDETERMINED_LANGUAGE),
+  /** The capacity provider RunTask placed this task on (the ASL's `$.capacity.provider`): what the cost is priced at. */
+  CAPACITY_PROVIDER: CapacityProviderSchema.default('FARGATE'),
 });
 
 /** The fixed part, the same for every job: what the task definition's container environment holds. */
@@ -59,6 +62,8 @@ export const WorkerTaskEnvironmentSchema = z.object({
   FARGATE_MEMORY_GB: z.coerce.number().positive().default(4),
   FARGATE_VCPU_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.vcpuHourUsd),
   FARGATE_GB_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.gbHourUsd),
+  /** Fargate Spot's discount off those on-demand prices (0.5: half price), for a task that ran on FARGATE_SPOT. */
+  FARGATE_SPOT_DISCOUNT: z.coerce.number().min(0).lt(1).default(DEFAULT_FARGATE_SPOT_DISCOUNT),
 });
 
 /** The worker's environment: the task definition sets the fixed part, the ASL's ContainerOverrides the job. */

@@ -1,5 +1,6 @@
-import { SendTaskFailureCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { InvalidToken, SendTaskFailureCommand, TaskDoesNotExist, TaskTimedOut, type SFNClient } from '@aws-sdk/client-sfn';
 import { InternalError, isAppError } from '../../../functions/core/errors.ts';
+import { describeError, type Logger } from '../../../functions/core/log.ts';
 
 export interface TaskFailure {
   /** The AppError's class name: what the ASL's Retry/Catch match. */
@@ -21,4 +22,29 @@ export function toTaskFailure(error: unknown): TaskFailure {
 
 export async function sendTaskFailure(sfn: SFNClient, taskToken: string, failure: TaskFailure): Promise<void> {
   await sfn.send(new SendTaskFailureCommand({ taskToken, ...failure }));
+}
+
+/** Step Functions' answer for a token nobody waits on any more (its execution stopped, its state timed out). */
+export function isTaskGone(error: unknown): boolean {
+  return error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken;
+}
+
+/**
+ * Reports the failure; a token nobody waits on is no error here: the execution was stopped first (a DELETE
+ * stops it, then the task), so the report changes nothing and the job is `abandoned`. Other errors reject.
+ */
+export async function reportTaskFailure(
+  sfn: SFNClient,
+  taskToken: string,
+  failure: TaskFailure,
+  logger: Logger,
+): Promise<'failed' | 'abandoned'> {
+  try {
+    await sendTaskFailure(sfn, taskToken, failure);
+    return 'failed';
+  } catch (error) {
+    if (!isTaskGone(error)) throw error;
+    logger.warn('nobody waits for this task any more: the failure changed nothing', { error: failure.error, reason: describeError(error) });
+    return 'abandoned';
+  }
 }

@@ -1,5 +1,6 @@
-import { InvalidToken, SendTaskHeartbeatCommand, TaskDoesNotExist, TaskTimedOut, type SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskHeartbeatCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
+import { isTaskGone } from './failures.ts';
 
 export interface HeartbeatDeps {
   sfn: SFNClient;
@@ -29,7 +30,7 @@ export function startHeartbeat(taskToken: string, deps: HeartbeatDeps, onTaskGon
       await deps.sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
     } catch (error) {
       if (stopped) return;
-      if (error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken) {
+      if (isTaskGone(error)) {
         onTaskGone(error);
       } else {
         deps.logger.warn('heartbeat failed, trying again at the next interval', { error: describeError(error) });

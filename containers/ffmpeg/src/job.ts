@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { InputInvalidError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
+import { InputInvalidError, isAppError, SubtitlesInvalidError } from '../../../functions/core/errors.ts';
 import { keys, s3Uri } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
@@ -22,7 +22,7 @@ import { checkCuesCanBeDrawn, styleFontFor, subtitlesWithin } from './burn-in-su
 import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { ensureOutputFits } from './disk-budget.ts';
 import { encode } from './encode.ts';
-import { sendTaskFailure, toTaskFailure } from './failures.ts';
+import { reportTaskFailure, toTaskFailure } from './failures.ts';
 import { buildTranscodeArgs, displayDimensions, pinnedSourceOptions, type Dimensions } from './ffmpeg-command.ts';
 import { truncationOf } from './ffmpeg-diagnostics.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
@@ -83,7 +83,7 @@ export interface WorkerDeps {
    * only has to hold the output (and a copy of a source whose streams are far apart: source-reading.ts).
    */
   locateSource: SourceLocator;
-  /** Aborting it stops the job without reporting (the process is being stopped). */
+  /** Aborting it stops the job; an AppError reason (SIGTERM: TaskInterruptedError) is reported, any other is not. */
   signal?: AbortSignal;
   /** What the fonts cover (default: fontconfig's fc-list/fc-query, read once per process). */
   fontCoverage?: (fontsDir: string) => Promise<FontCoverage | undefined>;
@@ -91,11 +91,9 @@ export interface WorkerDeps {
   freeDiskBytes?: (directory: string) => Promise<number>;
 }
 
-
 /**
  * - succeeded / failed: reported to Step Functions.
- * - abandoned: nobody is waiting any more (the task token is dead, or the process is being stopped),
- *   so the job was stopped and nothing was reported.
+ * - abandoned: nobody is waiting any more (the task token is dead, or the process is being stopped): stopped, nothing reported.
  */
 export type JobOutcome = 'succeeded' | 'failed' | 'abandoned';
 
@@ -116,10 +114,13 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
     await heartbeat.stop();
   }
 
-  if (abandoned.aborted) {
+  // A stop whose reason is an AppError (SIGTERM: TaskInterruptedError) is reported in place of what it caused.
+  const stop = deps.signal?.aborted === true ? deps.signal.reason : undefined;
+  if (taskGone.signal.aborted || (!result.ok && stop !== undefined && !isAppError(stop))) {
     logger.warn('job abandoned, nothing reported', { reason: describeError(abandoned.reason) });
     return 'abandoned';
   }
+  if (!result.ok && stop !== undefined) result = { ok: false, error: stop };
 
   if (result.ok) {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(result.output) }));
@@ -130,8 +131,7 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
 
   const failure = toTaskFailure(result.error);
   logger.error('job failed', { error: failure.error, cause: failure.cause, detail: describeError(result.error) });
-  await sendTaskFailure(deps.sfn, job.taskToken, failure);
-  return 'failed';
+  return reportTaskFailure(deps.sfn, job.taskToken, failure, logger);
 }
 
 async function transcode(

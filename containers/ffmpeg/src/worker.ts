@@ -10,6 +10,7 @@ import { createMetrics, METRIC_SERVICES, videoMetrics } from '../../../functions
 import { createVideoRepository } from '../../../functions/core/video-repository.ts';
 import { jobFromConfig, WorkerConfigSchema, type WorkerConfig } from './config.ts';
 import { isEntryPoint } from './entry-point.ts';
+import { stopOnSigterm } from './interruption.ts';
 import { sendTaskFailure, toTaskFailure } from './failures.ts';
 import { runTranscodeJob } from './job.ts';
 import { presignedSourceLocator } from './media-storage.ts';
@@ -37,10 +38,9 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   }
 
   const logger = createLogger({ videoId: config.VIDEO_ID, executionId: config.EXECUTION_ID });
-  // Node as PID 1 in a container gets no default SIGTERM handling: without this, ECS StopTask would
-  // wait its full stop timeout while ffmpeg keeps encoding for nobody.
-  const stopping = new AbortController();
-  process.once('SIGTERM', () => stopping.abort(new Error('SIGTERM received')));
+  // Node as PID 1 in a container gets no default SIGTERM handling: without this, ECS StopTask (or a Spot
+  // interruption) would wait its full stop timeout while ffmpeg keeps encoding for nobody.
+  const stopping = stopOnSigterm(process, config.CAPACITY_PROVIDER, logger);
   try {
     const outcome = await runTranscodeJob(jobFromConfig(config), {
       s3,
@@ -59,10 +59,12 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
         vcpu: config.FARGATE_VCPU,
         memoryGb: config.FARGATE_MEMORY_GB,
         prices: { vcpuHourUsd: config.FARGATE_VCPU_HOUR_USD, gbHourUsd: config.FARGATE_GB_HOUR_USD },
+        capacityProvider: config.CAPACITY_PROVIDER,
+        spotDiscount: config.FARGATE_SPOT_DISCOUNT,
       },
       locateSource: presignedSourceLocator(s3),
       taskArn: () => ownTaskArn(config.ECS_CONTAINER_METADATA_URI_V4),
-      signal: stopping.signal,
+      signal: stopping,
     });
     return outcome === 'abandoned' ? 1 : 0;
   } catch (error) {

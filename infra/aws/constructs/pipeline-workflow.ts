@@ -55,6 +55,7 @@ export class PipelineWorkflow extends Construct {
         SubnetA: worker.subnets[0].subnetId,
         SubnetB: worker.subnets[1].subnetId,
         WorkerSecurityGroupId: worker.securityGroup.securityGroupId,
+        TranscodeCapacityProvider: worker.firstCapacityProvider,
         EventBusName: eventBus.eventBusName,
         EventBusArn: eventBus.eventBusArn,
       },

@@ -21,7 +21,8 @@ import { METRIC_SERVICES, powertoolsEnvironment } from '../../../functions/core/
 import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
 import type { WorkerTaskEnvironmentSchema } from '../../../containers/ffmpeg/src/config.ts';
 import type { EnvironmentOf } from '../../../functions/core/environment-contract.ts';
-import { namedResources, WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
+import { firstTranscodeCapacity, namedResources, WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
+import type { CapacityProvider } from '../../../functions/core/video.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
@@ -45,6 +46,10 @@ export interface TranscodeWorkerProps {
   cpu: number;
   memoryLimitMiB: number;
   ephemeralStorageGiB: number;
+  /** Run transcodes on FARGATE_SPOT first (an interrupted one runs again on FARGATE); false: on FARGATE only. */
+  fargateSpot: boolean;
+  /** The cost estimate's Spot discount off the on-demand prices (0.5: half price). */
+  spotDiscount: number;
   /** Of the EMF metrics the worker prints (VideosSaved, EncodeSecondsPerOutputMinute). */
   metricsNamespace: string;
   logRetention: RetentionDays;
@@ -65,6 +70,8 @@ export class TranscodeWorker extends Construct {
   readonly logGroup: LogGroup;
   /** `arn:…:task-definition/{family}:*`, what RunTask is allowed on. */
   readonly taskDefinitionFamilyArn: string;
+  /** Where a transcode runs first (the ASL's `${TranscodeCapacityProvider}`). */
+  readonly firstCapacityProvider: CapacityProvider;
 
   constructor(scope: Construct, id: string, props: TranscodeWorkerProps) {
     super(scope, id);
@@ -93,7 +100,14 @@ export class TranscodeWorker extends Construct {
     });
     this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'AWS APIs and presigned S3 URLs over HTTPS');
 
-    this.cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+    // Both Fargate capacity providers, whatever fargateSpot says: the workflow picks one per RunTask (Spot
+    // first when enabled, on-demand after an interruption), and an unused provider costs nothing.
+    this.cluster = new Cluster(this, 'Cluster', {
+      vpc,
+      containerInsightsV2: ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: true,
+    });
+    this.firstCapacityProvider = firstTranscodeCapacity(props.fargateSpot);
 
     this.taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
       family: namedResources(props.namePrefix).transcodeTaskFamily,
@@ -126,6 +140,7 @@ export class TranscodeWorker extends Construct {
           FARGATE_MEMORY_GB: String(props.memoryLimitMiB / 1024),
           FARGATE_VCPU_HOUR_USD: String(FARGATE_ARM64_PRICES.vcpuHourUsd),
           FARGATE_GB_HOUR_USD: String(FARGATE_ARM64_PRICES.gbHourUsd),
+          FARGATE_SPOT_DISCOUNT: String(props.spotDiscount),
         }),
         // Powertools Logger and Metrics: the `service` of its log lines and metrics, and where they count.
         ...powertoolsEnvironment(METRIC_SERVICES.worker, props.metricsNamespace),

@@ -25,6 +25,10 @@ export interface LocalEndpointsProvider {
   listEvents?(): unknown[];
   /** `POST /_local/schedules/{name}`: runs a schedule's function now (under its own role), answering what it returned. */
   runSchedule?(name: string): Promise<unknown>;
+  /** `GET /_local/tasks`: the ECS tasks started, with the capacity provider each ran on. */
+  listTasks?(): unknown[];
+  /** `POST /_local/tasks/{arn, id or video id}/interrupt`: a Fargate Spot interruption (SIGTERM to its worker). */
+  interruptSpotTask?(reference: string): unknown;
 }
 
 export interface LocalGateway {
@@ -114,10 +118,25 @@ export async function startGateway(options: {
     if (url.pathname === '/_local/info') return writeJson(response, 200, options.local.info(), headers);
     if (url.pathname === '/_local/executions') return writeJson(response, 200, options.local.listExecutions(), headers);
     if (url.pathname === '/_local/events') return writeJson(response, 200, options.local.listEvents?.() ?? [], headers);
+    if (url.pathname === '/_local/tasks') return writeJson(response, 200, options.local.listTasks?.() ?? [], headers);
     const name = /^\/_local\/executions\/([^/]+)$/.exec(url.pathname)?.[1];
     const execution = name === undefined ? undefined : options.local.getExecution(decodeURIComponent(name));
     if (execution !== undefined) return writeJson(response, 200, execution, headers);
     writeJson(response, 404, { error: { code: 'not_found', message: `Nothing at ${url.pathname}` } }, headers);
+  }
+
+  /** 200 with the interrupted task; 404 for no such running task, 409 for one on FARGATE (never interrupted). */
+  function interrupt(response: ServerResponse, reference: string): void {
+    try {
+      writeJson(response, 200, options.local.interruptSpotTask!(reference));
+    } catch (error) {
+      const statusCode = (error as { statusCode?: number }).statusCode;
+      if (statusCode !== 404 && statusCode !== 409) {
+        options.logger(`[api] interrupting ${reference}: ${(error as Error).stack ?? String(error)}`);
+        return writeJson(response, 500, { message: 'Internal server error' });
+      }
+      writeJson(response, statusCode, { error: { code: statusCode === 404 ? 'not_found' : 'conflict', message: (error as Error).message } });
+    }
   }
 
   /** Outside /api and /_local: the page's files, else a plain 404 (a browser shows it; no API error shape). */
@@ -135,6 +154,10 @@ export async function startGateway(options: {
     );
     const isApi = url.pathname === API_BASE_PATH || url.pathname.startsWith(`${API_BASE_PATH}/`);
     const schedule = /^\/_local\/schedules\/([\w-]+)$/.exec(url.pathname)?.[1];
+    const interruption = /^\/_local\/tasks\/(.+)\/interrupt$/.exec(url.pathname)?.[1];
+    if (message.method === 'POST' && interruption !== undefined && options.local.interruptSpotTask !== undefined) {
+      return void interrupt(response, decodeURIComponent(interruption));
+    }
     const served = isApi
       ? serveApi(message, response, url)
       : message.method === 'GET' && url.pathname.startsWith('/_local/')

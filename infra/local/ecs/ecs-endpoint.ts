@@ -12,6 +12,8 @@ export interface RunningTask {
   taskArn: string;
   clusterArn: string;
   taskDefinitionArn: string;
+  /** FARGATE or FARGATE_SPOT, for a task placed by a capacity provider strategy. */
+  capacityProviderName?: string;
   startedAt: string;
   /** StopTask: SIGTERM to the container, then SIGKILL after the stop timeout, as ECS does. */
   stop(reason: string): void;
@@ -48,6 +50,7 @@ export async function startEcsEndpoint(options: { access?: JsonEndpointAccess } 
     clusterArn: task.clusterArn,
     taskDefinitionArn: task.taskDefinitionArn,
     launchType: 'FARGATE',
+    ...(task.capacityProviderName === undefined ? {} : { capacityProviderName: task.capacityProviderName }),
     lastStatus: 'RUNNING',
     desiredStatus: status,
     startedAt: Date.parse(task.startedAt) / 1000,

@@ -7,6 +7,7 @@ import type { EcsEndpoint } from './ecs-endpoint.ts';
 import type { JsonValue } from '../json.ts';
 import type { PendingTask, StepFunctionsEndpoint } from '../stepfunctions/sfn-endpoint.ts';
 import { parametersObject, taskError, type TaskIntegration, type TaskInvocation } from '../stepfunctions/task-integration.ts';
+import { capacityProviderOf, LocalTaskLedger, type LocalTaskRecord } from './capacity-providers.ts';
 import { TaskSlots } from './task-slots.ts';
 
 /** What the CDK task definition declares for the container, locally: the command that runs the image's entry. */
@@ -39,6 +40,10 @@ export interface LocalEcsRunner {
   runTaskAndWaitForTaskToken: TaskIntegration;
   /** Stops every running task (SIGTERM, then SIGKILL), as stopping the cluster would. */
   stopAll(): Promise<void>;
+  /** Every task started, oldest first, with the capacity provider it ran on. */
+  tasks(): LocalTaskRecord[];
+  /** Fargate reclaiming a Spot task (by ARN, id or video id): SIGTERM; refused for a task on FARGATE. */
+  interruptSpotTask(reference: string): LocalTaskRecord;
 }
 
 /** The host variables a process needs to run at all; the container image provides their equivalent on Fargate. */
@@ -86,6 +91,7 @@ export function createLocalEcsRunner(options: {
   const running = new Map<ChildProcess, () => void>();
   const launch = options.launch ?? 'process';
   const slots = new TaskSlots(options.maxTasks ?? Number.MAX_SAFE_INTEGER);
+  const ledger = new LocalTaskLedger();
 
   async function runTaskAndWaitForTaskToken(parameters: JsonValue, invocation: TaskInvocation): Promise<JsonValue> {
     const request = parametersObject(parameters, invocation.task.name);
@@ -95,6 +101,7 @@ export function createLocalEcsRunner(options: {
     }
     const definition: LocalTaskDefinition = taskDefinition;
     const override = containerOverride(request, taskDefinition);
+    const capacityProvider = capacityProviderOf(request);
     const clusterArn = String(request.Cluster ?? options.clusterArn ?? 'arn:aws:ecs:us-east-1:000000000000:cluster/default');
     // ECS task ids are 32 hex digits; the ARN carries the cluster's name.
     const taskId = invocation.ecsTaskId ?? randomBytes(16).toString('hex');
@@ -162,21 +169,29 @@ export function createLocalEcsRunner(options: {
         return undefined;
       }
 
+      log(`placed on ${capacityProvider}`);
       log(`started: ${command.join(' ')}`);
       const child = spawn(executable, args, { env: spawnEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
       running.set(child, () => stop(child));
+      const startedAt = new Date().toISOString();
+      /** ECS stopping the task (StopTask, a Spot interruption): SIGTERM, then SIGKILL; `how` starts the log line. */
+      const stopTask = (reason: string, how = 'stopping') => {
+        log(`${how}: ${reason}`);
+        ledger.stopping(taskArn, reason);
+        stop(child);
+      };
+      ledger.started({ taskArn, label, capacityProvider, startedAt }, (reason) => stopTask(reason, 'Spot interruption'));
       options.ecsEndpoint?.register({
         taskArn,
         clusterArn,
         taskDefinitionArn: String(request.TaskDefinition),
-        startedAt: new Date().toISOString(),
-        stop: (reason) => {
-          log(`StopTask: ${reason}`);
-          stop(child);
-        },
+        capacityProviderName: capacityProvider,
+        startedAt,
+        stop: (reason) => stopTask(reason, 'StopTask'),
       });
       child.once('close', () => {
         running.delete(child);
+        ledger.stopped(taskArn);
         options.ecsEndpoint?.unregister(taskArn);
       });
       for (const stream of [child.stdout, child.stderr]) {
@@ -189,6 +204,8 @@ export function createLocalEcsRunner(options: {
 
   return {
     runTaskAndWaitForTaskToken,
+    tasks: () => ledger.list(),
+    interruptSpotTask: (reference) => ledger.interruptSpotTask(reference),
     async stopAll() {
       await Promise.all(
         [...running].map(([child, stop]) => {

@@ -27,6 +27,8 @@ export function localArns(account: LocalAccount = DEFAULT_LOCAL_ACCOUNT) {
     iamRole: (name: string, path = '/') => `arn:${partition}:iam::${accountId}:role${path}${name}`,
     assumedRole: (roleName: string, sessionName: string) => `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
     ecsCluster: (name: string) => regional('ecs', `cluster/${name}`),
+    /** A capacity provider, FARGATE and FARGATE_SPOT included (what `ecs:capacity-provider` is compared with). */
+    ecsCapacityProvider: (name: string) => regional('ecs', `capacity-provider/${name}`),
     ecsTaskDefinition: (familyAndRevision: string) => regional('ecs', `task-definition/${familyAndRevision}`),
     /** With `@aws-cdk/aws-ecs:arnFormatIncludesClusterName` (cdk.json), the long ARN format ECS uses today. */
     ecsTask: (cluster: string, taskId: string) => regional('ecs', `task/${cluster}/${taskId}`),

@@ -41,6 +41,8 @@ export interface RunTaskCall {
   tags?: readonly Tag[];
   propagateTags?: 'TASK_DEFINITION' | 'SERVICE' | 'NONE';
   enableExecuteCommand?: boolean;
+  /** The providers of `CapacityProviderStrategy` (FARGATE, FARGATE_SPOT), by name: RunTask's `ecs:capacity-provider`. */
+  capacityProviders?: readonly string[];
   /** The id the new task will have: ecs:TagResource is decided on the task's ARN. */
   taskId: string;
 }
@@ -59,6 +61,10 @@ export function requiredActionsForRunTask(call: RunTaskCall, account: LocalAccou
         'ecs:cluster': clusterArn,
         ...tagContext(requestTags),
         ...(call.enableExecuteCommand === undefined ? {} : { 'ecs:enable-execute-command': String(call.enableExecuteCommand) }),
+        // A strategy asks for no other action or resource; a policy may only restrict it by this key.
+        ...(call.capacityProviders === undefined || call.capacityProviders.length === 0
+          ? {}
+          : { 'ecs:capacity-provider': call.capacityProviders.map((name) => arns.ecsCapacityProvider(name)) }),
       },
     },
   ];
@@ -323,6 +329,7 @@ export function requiredActionsForTask(resource: string, parameters: Record<stri
         tags: ((parameters.Tags ?? []) as { Key: string; Value: string }[]).map(({ Key, Value }) => ({ key: Key, value: Value })),
         propagateTags: optionalString(parameters.PropagateTags) as RunTaskCall['propagateTags'],
         enableExecuteCommand: typeof parameters.EnableExecuteCommand === 'boolean' ? parameters.EnableExecuteCommand : undefined,
+        capacityProviders: ((parameters.CapacityProviderStrategy ?? []) as { CapacityProvider?: string }[]).map((item) => String(item.CapacityProvider)),
         taskId: context.newTaskId(),
       },
       account,
