@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { subtitleFontSize } from '../../containers/ffmpeg/src/ass-script.ts';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
-import { RESOLUTION_PRESETS, type Resolution, type Timings, type X264Preset } from '../../functions/core/video.ts';
+import { RESOLUTION_PRESETS, type JobCost, type Resolution, type Timings, type X264Preset } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { REPO_ROOT } from '../../infra/shared/repository.ts';
@@ -92,6 +92,9 @@ export interface PipelineRun {
   uploadMs: number;
   status: string;
   timings?: Timings;
+  /** The output's duration and the task's billed size and time, from the record. */
+  duration?: number;
+  cost?: JobCost;
 }
 
 export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string): Promise<PipelineRun> {
@@ -112,6 +115,8 @@ export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtit
     uploadMs: landedAt - uploadStartedAt,
     status: final.status,
     ...(final.timings && { timings: final.timings }),
+    ...(final.duration !== undefined && { duration: final.duration }),
+    ...(final.cost && { cost: final.cost }),
   };
 }
 
@@ -152,4 +157,22 @@ export async function runPipelineBench(say: (line?: string) => void, cloud: Loca
   say();
   say(`pipeline end-to-end / bare ffmpeg:     ${(pipeline.ms / bareMs).toFixed(3)}  (goal ≤ 1.10)`);
   say(`two-encode approach / vidp one pass:   ${(twoEncodeMs / bareMs).toFixed(2)}×`);
+  if (pipeline.cost && pipeline.duration) sayCostPerMinute(say, pipeline.cost, pipeline.duration);
+}
+
+/**
+ * What the job's task would cost per output minute on Fargate ARM64 (us-east-1, PLATFORM-NOTES: $0.03238 per
+ * vCPU-hour, $0.00356 per GB-hour on demand; Spot typically 50–70 % less) against Elemental MediaConvert's
+ * basic tier for HD AVC ($0.0075 per SD minute, HD counted double). From the billed seconds the worker put on
+ * the record, measured on this machine's 2 cores: a Fargate vCPU is a hyperthread, so expect slower there.
+ */
+function sayCostPerMinute(say: (line?: string) => void, cost: JobCost, durationSeconds: number): void {
+  const arm64OnDemandPerSecond = (cost.vcpu * 0.03238 + cost.memory_gb * 0.00356) / 3600;
+  const perOutputMinute = (discount: number) => (cost.billed_seconds * arm64OnDemandPerSecond * (1 - discount)) / (durationSeconds / 60);
+  const usd = (value: number) => `$${value.toFixed(5)}`;
+  say(
+    `cost per output minute (${cost.vcpu} vCPU, ${cost.memory_gb} GB, ${cost.billed_seconds} s billed for ${durationSeconds.toFixed(0)} s of video): ` +
+      `Fargate ARM64 on demand ${usd(perOutputMinute(0))}, Spot ${usd(perOutputMinute(0.5))}–${usd(perOutputMinute(0.7))}; ` +
+      `MediaConvert HD AVC $0.01500`,
+  );
 }
