@@ -151,6 +151,28 @@ describe('a small upload', () => {
     expect(service.postedForms).toEqual([{ url: 'http://s3.fake/bucket', fieldNames: ['key', 'Policy', 'file'], fileSize: 500, fileName: 'talk.mp4' }]);
     expect(events.map((event) => event.sentBytes)).toEqual([0, 500]);
   });
+
+  it('with a form transport that reports its progress, counts the file\'s bytes as they go, not the policy fields before it', async () => {
+    const { client, service } = setup();
+    const events: UploadProgress[] = [];
+    const created = { video: { id: service.videoId } as never, upload: { method: 'POST' as const, url: 'http://s3.fake/bucket', fields: { key: 'k', Policy: 'p' }, expires_at: '' } };
+    const formBytes = 500 + 300;
+    const sentForms: string[] = [];
+    await client.uploadFile(created, new Blob([patternBytes(500)]), {
+      filename: 'talk.mp4',
+      onProgress: (event) => events.push(event),
+      // As XMLHttpRequest's upload events would: 300 bytes of fields and boundaries, then the file, then the answer.
+      formTransport: async (url, form, { onSent }) => {
+        sentForms.push(`${url} ${[...form.keys()].join(',')}`);
+        for (const sent of [200, 300, 550, 800]) onSent(sent, formBytes);
+        return new Response(null, { status: 204 });
+      },
+    });
+    expect(sentForms).toEqual(['http://s3.fake/bucket key,Policy,file']);
+    expect(events.map((event) => event.sentBytes)).toEqual([0, 0, 0, 250, 500, 500]);
+    expect(events.at(-1)?.confirmedBytes).toBe(500);
+    expect(service.postedForms).toEqual([]);
+  });
 });
 
 describe('the transfer rate', () => {

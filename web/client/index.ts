@@ -33,6 +33,6 @@ export {
   type UploadOptions,
   type UploadProgress,
 } from './upload.ts';
-export { DEFAULT_RETRY, presignedPostForm, type PartTransport, type RetryPolicy } from './storage.ts';
+export { DEFAULT_RETRY, presignedPostForm, type FormTransport, type PartTransport, type RetryPolicy } from './storage.ts';
 export { FINAL_STATUSES, type WaitOptions } from './wait.ts';
 export { SOURCE_EXTENSIONS, sourceContentTypeOf, sourceExtensionOf } from '../../functions/core/source-media.ts';

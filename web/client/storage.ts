@@ -55,6 +55,13 @@ export async function withRetries<T>(
  */
 export type PartTransport = (url: string, body: Blob, options: { signal?: AbortSignal; onSent: (bytes: number) => void }) => Promise<Response>;
 
+/** How the presigned POST's form is sent; `onSent` counts the encoded form's bytes (fields, then the file) as they go. */
+export type FormTransport = (
+  url: string,
+  form: FormData,
+  options: { signal?: AbortSignal; onSent: (sentBytes: number, formBytes: number) => void },
+) => Promise<Response>;
+
 export function fetchPartTransport(fetchImpl: Fetch): PartTransport {
   return (url, body, { signal }) => fetchImpl(url, { method: 'PUT', body, ...(signal === undefined ? {} : { signal }) });
 }
@@ -76,9 +83,13 @@ export async function postForm(
   file: Blob,
   filename: string,
   signal: AbortSignal | undefined,
+  transport?: { send: FormTransport; onSent: (sentBytes: number, formBytes: number) => void },
 ): Promise<void> {
   const form = presignedPostForm(upload, file, filename);
-  const response = await send(fetchImpl, upload.url, { method: 'POST', body: form, ...(signal === undefined ? {} : { signal }) });
+  const response =
+    transport === undefined
+      ? await send(fetchImpl, upload.url, { method: 'POST', body: form, ...(signal === undefined ? {} : { signal }) })
+      : await answerOf(upload.url, signal, () => transport.send(upload.url, form, { ...(signal === undefined ? {} : { signal }), onSent: transport.onSent }));
   if (!response.ok) throw await storageErrorOf(response);
   await response.body?.cancel();
 }

@@ -2,7 +2,18 @@ import pLimit from 'p-limit';
 import type { CreatedVideo, VidpApi } from './api.ts';
 import { VidpAbortedError } from './errors.ts';
 import type { Fetch } from './http.ts';
-import { DEFAULT_RETRY, fetchPartTransport, isExpiredUrl, isTransient, postForm, putPart, withRetries, type PartTransport, type RetryPolicy } from './storage.ts';
+import {
+  DEFAULT_RETRY,
+  fetchPartTransport,
+  isExpiredUrl,
+  isTransient,
+  postForm,
+  putPart,
+  withRetries,
+  type FormTransport,
+  type PartTransport,
+  type RetryPolicy,
+} from './storage.ts';
 
 /**
  * The video, straight to S3 the way the API asked for it: one presigned POST for a small file; for a
@@ -35,6 +46,8 @@ export interface UploadOptions {
   retry?: RetryPolicy;
   /** How parts are sent (default: one fetch each, which reports no progress within a part). */
   partTransport?: PartTransport;
+  /** How a small file's presigned POST is sent (default: one fetch, which reports no progress until it ends). */
+  formTransport?: FormTransport;
 }
 
 export const DEFAULT_PARTS_IN_FLIGHT = 4;
@@ -56,7 +69,14 @@ export async function uploadFile(
     report({ sentBytes: 0, confirmedBytes: 0, inFlightBytes: blob.size, resumedBytes: 0, partsDone: 0, partCount: 1 });
     const upload = created.upload;
     const filename = options.filename ?? (blob as Partial<File>).name ?? 'video';
-    await withRetries(() => postForm(fetchImpl, upload, blob, filename, options.signal), retry, options.signal);
+    // The policy's fields go before the file: of what has gone, the file's share is what is past them.
+    const fileBytesOf = (sent: number, formBytes: number) => Math.max(0, Math.min(blob.size, sent - (formBytes - blob.size)));
+    const transport = options.formTransport && {
+      send: options.formTransport,
+      onSent: (sent: number, formBytes: number) =>
+        report({ sentBytes: fileBytesOf(sent, formBytes), confirmedBytes: 0, inFlightBytes: blob.size, resumedBytes: 0, partsDone: 0, partCount: 1 }),
+    };
+    await withRetries(() => postForm(fetchImpl, upload, blob, filename, options.signal, transport), retry, options.signal);
     report({ sentBytes: blob.size, confirmedBytes: blob.size, inFlightBytes: 0, resumedBytes: 0, partsDone: 1, partCount: 1 });
     return;
   }

@@ -12,7 +12,7 @@ import { errorMessage } from './error-message.ts';
 import { formatBytes, formatDate } from './format.ts';
 import { pendingUploads, type PendingUpload } from './resume-store.ts';
 import { createProgressPanel } from './upload-progress.ts';
-import { xhrPartTransport } from './xhr-part-transport.ts';
+import { xhrFormTransport, xhrPartTransport } from './xhr-part-transport.ts';
 
 /** Parts on their way at once: the contract's 4–6; 4 fills a home uplink without starving the page's own requests. */
 const PARTS_IN_FLIGHT = 4;
@@ -147,6 +147,7 @@ export function setUpUploadForm(options: UploadFormOptions): void {
         signal,
         partsInFlight: PARTS_IN_FLIGHT,
         partTransport: xhrPartTransport,
+        formTransport: xhrFormTransport,
         onProgress: (state) => progress.update(state),
       });
       pendingUploads.forget(created.video.id);
