@@ -77,4 +77,34 @@ describe('the list of videos on the page', () => {
     expect(new Set(keys)).toEqual(new Set(['key-of-the-test']));
     await context.close();
   });
+
+  it('asks for the key again, saying so, when the API refuses it, and goes on with the new one', async () => {
+    const { page, context } = await openPage(browser, `${harness.cloud.gatewayUrl}/`, {
+      async beforeLoad(context) {
+        await context.route('**/site-config.json', (route) =>
+          route.fulfill({ json: { apiBase: '/api', trace: { kind: 'local', executionsUrl: '/_local/executions/' }, apiKeyRequired: true } }),
+        );
+        // API Gateway's answer to a wrong key; the right one reaches the local API.
+        await context.route('**/api/**', (route) =>
+          route.request().headers()['x-api-key'] === 'the-right-key'
+            ? route.continue()
+            : route.fulfill({ status: 403, json: { error: { code: 'forbidden', message: 'Forbidden' }, request_id: 'r-1' } }),
+        );
+      },
+    });
+    const keyField = page.getByLabel('This deployment needs an API key (kept in this tab only)');
+
+    await keyField.fill('a-wrong-key');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByText('The API refused that key. Enter it again.').waitFor();
+    expect(await keyField.inputValue()).toBe('');
+    const listed = page.waitForResponse((response) => response.url().includes('/api/videos?status=saved') && response.status() === 200);
+    await keyField.fill('the-right-key');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await listed;
+
+    expect(await page.locator('#api-key-section').isHidden()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('vidp.api-key'))).toBe('the-right-key');
+    await context.close();
+  });
 });

@@ -11,8 +11,19 @@ const API_KEY_STORAGE = 'vidp.api-key';
 
 async function main(): Promise<void> {
   const config = await loadSiteConfig();
-  let client: VidpClient = createClient(config);
+  // API Gateway answers 403 to a missing or wrong key: the key goes, and the page asks for it again.
+  const onKeyRefused = () => {
+    if (sessionStorage.getItem(API_KEY_STORAGE) === null) return;
+    sessionStorage.removeItem(API_KEY_STORAGE);
+    askForApiKey({ refused: true }, useKey);
+  };
+  let client: VidpClient = createClient(config, onKeyRefused);
   const currentClient = () => client;
+  const useKey = (key: string) => {
+    sessionStorage.setItem(API_KEY_STORAGE, key);
+    client = createClient(config, onKeyRefused);
+    start();
+  };
 
   const view = createVideoView({ client: currentClient, trace: config.trace, onChanged: () => void list.refresh() });
   const list = setUpVideoList({ client: currentClient, onOpen: (id) => void view.open(id, { focus: true }) });
@@ -31,33 +42,43 @@ async function main(): Promise<void> {
   };
   // A deployment with an API key: nothing is asked of the API before the key is given.
   if (config.apiKeyRequired && sessionStorage.getItem(API_KEY_STORAGE) === null) {
-    askForApiKey((key) => {
-      sessionStorage.setItem(API_KEY_STORAGE, key);
-      client = createClient(config);
-      start();
-    });
+    askForApiKey({ refused: false }, useKey);
   } else {
     start();
   }
   document.body.dataset.ready = 'true';
 }
 
-function createClient(config: SiteConfig): VidpClient {
+function createClient(config: SiteConfig, onKeyRefused: () => void): VidpClient {
+  const apiUrl = new URL(config.apiBase, location.href).href;
   const apiKey = sessionStorage.getItem(API_KEY_STORAGE) ?? undefined;
-  return createVidpClient({ apiUrl: new URL(config.apiBase, location.href).href, ...(apiKey === undefined ? {} : { apiKey }) });
+  const watchingFetch: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (config.apiKeyRequired && response.status === 403 && url.startsWith(apiUrl)) onKeyRefused();
+    return response;
+  };
+  return createVidpClient({ apiUrl, fetch: watchingFetch, ...(apiKey === undefined ? {} : { apiKey }) });
 }
 
-function askForApiKey(onKey: (key: string) => void): void {
+/** Shows the key form (again, saying why, after a refusal); the submitted key goes to `onKey` once. */
+function askForApiKey(options: { refused: boolean }, onKey: (key: string) => void): void {
   const section = byId('api-key-section');
   const form = byId<HTMLFormElement>('api-key-form');
+  const input = byId<HTMLInputElement>('api-key');
+  byId('api-key-refused').hidden = !options.refused;
+  input.value = '';
   section.hidden = false;
-  form.addEventListener('submit', (event) => {
+  if (options.refused) input.focus();
+  const submit = (event: SubmitEvent) => {
     event.preventDefault();
-    const key = byId<HTMLInputElement>('api-key').value.trim();
+    const key = input.value.trim();
     if (key === '') return;
-    onKey(key);
+    form.removeEventListener('submit', submit);
     section.hidden = true;
-  });
+    onKey(key);
+  };
+  form.addEventListener('submit', submit);
 }
 
 main().catch((error: unknown) => showMessage(byId('page-error'), errorMessage(error)));
