@@ -66,6 +66,9 @@ describe('the page with the keyboard only', () => {
     const clip = await sampleClip(harness, 'keys.mp4', { seconds: 1, width: 320, height: 180 });
     const subtitlesUrl = `http://127.0.0.1:${(subtitleService.address() as AddressInfo).port}/subtitles/keys.srt`;
     const { page, pageErrors } = await openPage(browser, `${harness.cloud.gatewayUrl}/`);
+    // Playwright turns on file-chooser interception when something first listens for it, asynchronously: a key
+    // pressed right after waitForEvent('filechooser') could open a real dialog first (measured: 1 run in 8).
+    page.on('filechooser', () => {});
     const stops: Focused[] = [];
 
     stops.push(...(await tabTo(page, 'video-file')));
