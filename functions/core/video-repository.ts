@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from './errors.ts';
 import {
+  IN_FLIGHT_STATUSES,
   VideoRecordSchema,
   type AudioTrack,
   type TimelineEntry,
@@ -37,8 +38,8 @@ export type VideoIndexName = keyof typeof INDEX_PARTITION_KEYS;
 export type StartKey = Record<string, string>;
 
 /** The condition (and its values) of a write that only lands while the job is queued or processing. */
-const IN_FLIGHT_CONDITION = '#status IN (:queued, :processing)';
-const IN_FLIGHT_VALUES = { ':queued': 'queued', ':processing': 'processing' } as const satisfies Record<string, VideoStatus>;
+const IN_FLIGHT_VALUES: Record<string, VideoStatus> = Object.fromEntries(IN_FLIGHT_STATUSES.map((status) => [`:${status}`, status]));
+const IN_FLIGHT_CONDITION = `#status IN (${Object.keys(IN_FLIGHT_VALUES).join(', ')})`;
 
 export interface VideoPage {
   videos: VideoRecord[];

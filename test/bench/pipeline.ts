@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { subtitleFontSize } from '../../containers/ffmpeg/src/ass-script.ts';
 import { buildTranscodeArgs, displayDimensions, fitWithinBox, outputFrameRate } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { estimateFargateCost, FARGATE_ARM64_PRICES } from '../../containers/ffmpeg/src/cost.ts';
 import { probe } from '../../containers/ffmpeg/src/probe.ts';
 import { RESOLUTION_PRESETS, type JobCost, type Resolution, type Timings, type X264Preset } from '../../functions/core/video.ts';
 import { createApiClient, uploadSubtitles, uploadVideo, waitForFinalStatus } from '../../infra/dev-kit/api-client.ts';
@@ -161,14 +162,21 @@ export async function runPipelineBench(say: (line?: string) => void, cloud: Loca
 }
 
 /**
- * What the job's task would cost per output minute on Fargate ARM64 (us-east-1, PLATFORM-NOTES: $0.03238 per
- * vCPU-hour, $0.00356 per GB-hour on demand; Spot typically 50–70 % less) against Elemental MediaConvert's
- * basic tier for HD AVC ($0.0075 per SD minute, HD counted double). From the billed seconds the worker put on
- * the record, measured on this machine's 2 cores: a Fargate vCPU is a hyperthread, so expect slower there.
+ * What the job's task would cost per output minute on Fargate ARM64 (the deployment's prices, cost.ts; Spot
+ * typically 50–70 % less) against Elemental MediaConvert's basic tier for HD AVC ($0.0075 per SD minute, HD
+ * counted double). From the billed seconds the worker put on the record, measured on this machine's 2 cores:
+ * a Fargate vCPU is a hyperthread, so expect slower there.
  */
 function sayCostPerMinute(say: (line?: string) => void, cost: JobCost, durationSeconds: number): void {
-  const arm64OnDemandPerSecond = (cost.vcpu * 0.03238 + cost.memory_gb * 0.00356) / 3600;
-  const perOutputMinute = (discount: number) => (cost.billed_seconds * arm64OnDemandPerSecond * (1 - discount)) / (durationSeconds / 60);
+  const perOutputMinute = (spotDiscount: number) =>
+    estimateFargateCost({
+      vcpu: cost.vcpu,
+      memoryGb: cost.memory_gb,
+      seconds: cost.billed_seconds,
+      prices: FARGATE_ARM64_PRICES,
+      capacityProvider: spotDiscount === 0 ? 'FARGATE' : 'FARGATE_SPOT',
+      spotDiscount,
+    }).estimated_usd / (durationSeconds / 60);
   const usd = (value: number) => `$${value.toFixed(5)}`;
   say(
     `cost per output minute (${cost.vcpu} vCPU, ${cost.memory_gb} GB, ${cost.billed_seconds} s billed for ${durationSeconds.toFixed(0)} s of video): ` +

@@ -4,6 +4,12 @@ import type { CapacityProvider, JobCost } from '../../../functions/core/video.ts
 export const FARGATE_PRICES = { vcpuHourUsd: 0.04048, gbHourUsd: 0.004445 } as const;
 
 /**
+ * Fargate Linux/ARM64 on-demand prices in us-east-1 (20% below x86), what the deployed task runs on. Other
+ * regions differ by a few percent; the estimate on the record is an estimate.
+ */
+export const FARGATE_ARM64_PRICES = { vcpuHourUsd: 0.03238, gbHourUsd: 0.00356 } as const;
+
+/**
  * Fargate Spot's discount off the on-demand price when none is configured (FARGATE_SPOT_DISCOUNT): 0.5, the
  * low end of the 50–70 % AWS's Spot prices are typically below on-demand (they move with spare capacity, by
  * region and over time). The low end, so that an estimate on a record never undercounts what a Spot run cost.

@@ -20,17 +20,12 @@ import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/c
 import { METRIC_SERVICES, powertoolsEnvironment } from '../../../functions/core/metrics.ts';
 import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
 import type { WorkerTaskEnvironmentSchema } from '../../../containers/ffmpeg/src/config.ts';
+import { FARGATE_ARM64_PRICES } from '../../../containers/ffmpeg/src/cost.ts';
 import type { EnvironmentOf } from '../../../functions/core/environment-contract.ts';
 import { firstTranscodeCapacity, namedResources, WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
 import type { CapacityProvider } from '../../../functions/core/video.ts';
 import { objectPrefixReason } from '../function-specs.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
-
-/**
- * Fargate Linux/ARM64 on-demand prices in us-east-1 (20% below x86). Other regions differ by a few
- * percent; the estimate on the record is an estimate.
- */
-export const FARGATE_ARM64_PRICES = { vcpuHourUsd: 0.03238, gbHourUsd: 0.00356 } as const;
 
 /** The container's fixed environment, typed by what the worker parses (a name it does not read fails to compile). */
 function workerTaskEnvironment(environment: EnvironmentOf<typeof WorkerTaskEnvironmentSchema>): Record<string, string> {
