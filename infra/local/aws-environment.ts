@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WorkerTaskEnvironmentSchema } from '../../containers/ffmpeg/src/config.ts';
+import { WorkerTaskEnvironmentSchema } from '../../containers/ffmpeg/src/config.ts';
 import type { ConfigSchema, CursorConfigSchema } from '../../functions/core/config.ts';
 import type { EnvironmentOf } from '../../functions/core/environment-contract.ts';
 import { PACKAGE_VERSION } from '../shared/repository.ts';
@@ -63,4 +63,19 @@ function definedOnly(environment: Record<string, string | undefined>): Record<st
 /** Of the local cloud's own environment, the named variables that are set (a process or a sandbox still needs some). */
 export function hostVariables(names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+}
+
+/** Set by the platform or per resource (localWorkerTaskEnvironment): not the operator's to choose. */
+const NOT_WORKER_SETTINGS = new Set(['MEDIA_BUCKET', 'VIDEOS_TABLE', 'ECS_CONTAINER_METADATA_URI_V4']);
+
+/**
+ * The worker settings the local cloud's own environment gives (`PARALLEL_MIN_SECONDS=60 npm start`): what an
+ * operator sets on the task definition on AWS, here read from the shell that starts the cloud.
+ */
+export function workerSettingsFrom(environment: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(WorkerTaskEnvironmentSchema.shape).flatMap((name) =>
+      NOT_WORKER_SETTINGS.has(name) || environment[name] === undefined ? [] : [[name, environment[name]!]],
+    ),
+  );
 }

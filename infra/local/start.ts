@@ -1,6 +1,7 @@
 // First: aws-local-stepfunctions needs Promise.withResolvers, which Node 20 lacks.
 import './polyfills.ts';
 import { startLocalCloud } from './cloud.ts';
+import { workerSettingsFrom } from './aws-environment.ts';
 import { createConsoleLog } from './cloud-log.ts';
 import { LOCAL_ADMIN_CREDENTIALS } from './local-resources.ts';
 
@@ -8,6 +9,8 @@ import { LOCAL_ADMIN_CREDENTIALS } from './local-resources.ts';
 const logger = createConsoleLog();
 const cloud = await startLocalCloud({
   logger,
+  // The worker's settings (the task definition's environment on AWS) from this shell: PARALLEL_MIN_SECONDS, FONTS_DIR, …
+  workerEnv: workerSettingsFrom(process.env),
   // Optional: keep uploads and records across restarts.
   ...(process.env.VIDP_DATA_DIR ? { dataDir: process.env.VIDP_DATA_DIR } : {}),
 }).catch((error: NodeJS.ErrnoException) => {
