@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildTranscodeArgs } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { buildTranscodeArgs, type TranscodeArgsInput } from '../../containers/ffmpeg/src/ffmpeg-command.ts';
+import { buildSegmentArgs } from '../../containers/ffmpeg/src/segment-commands.ts';
 import { changedShareInBottom, grayFrame, summarizeMedia } from '../../infra/dev-kit/media-inspect.ts';
 import { makeSampleClip, writeBurnInScript, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 import { FORMAT_SOURCES, makeFormatSource } from '../support/media-corpus.ts';
@@ -43,7 +44,7 @@ describe('the worker image', () => {
 
   it('has every filter the worker\'s commands can use: deinterlacing, cropping, range conversion, the burn-in, idet', async () => {
     // The worker's own command for a source that takes every video step: interlaced, odd-sized, full range.
-    const args = buildTranscodeArgs({
+    const input = {
       inputPath: '/work/source.mkv',
       outputPath: '/work/output.mp4',
       subtitlesPath: '/work/burn-in.ass',
@@ -51,7 +52,7 @@ describe('the worker image', () => {
       width: 720,
       height: 574,
       crf: 23,
-      preset: 'veryfast',
+      preset: 'veryfast' as const,
       hasAudio: true,
       video: {
         width: 721,
@@ -64,13 +65,21 @@ describe('the worker image', () => {
         fieldOrder: 'tt',
         color: { range: 'pc' },
       },
+    } satisfies TranscodeArgsInput;
+    const args = buildTranscodeArgs(input);
+    // A retimed long video's segment adds its own frame selection (segment-commands.ts).
+    const segment = buildSegmentArgs({
+      ...input,
+      frameRate: 30,
+      part: { kind: 'video', id: 'v001', start: 3, end: 6, durationSeconds: 3 },
+      videoStartSeconds: 0,
     });
-    const graph = args[args.indexOf('-vf') + 1]!;
+    const graphs = [args[args.indexOf('-vf') + 1]!, segment[segment.indexOf('-vf') + 1]!];
     // Filters are separated by unescaped commas; the subtitles filter's own values escape theirs.
-    const used = graph.split(/(?<!\\),/).map((filter) => filter.split('=')[0]!);
+    const used = graphs.flatMap((graph) => graph.split(/(?<!\\),/).map((filter) => filter.split('=')[0]!));
     // field-motion.ts reads an interlaced source's first frames through idet.
     const needed = [...new Set([...used, 'idet'])];
-    expect(needed).toEqual(expect.arrayContaining(['bwdif', 'crop', 'scale', 'ass']));
+    expect(needed).toEqual(expect.arrayContaining(['bwdif', 'crop', 'scale', 'ass', 'fps', 'trim', 'setpts']));
 
     const { stdout } = await inImage('ffmpeg -hide_banner -filters');
     const available = new Set(stdout.split('\n').map((line) => line.trim().split(/\s+/)[1]));

@@ -91,6 +91,8 @@ export function buildAudioPartArgs(input: {
     '-vn',
     ...audioArgs({ audio: input.audio, hasAudio: true }),
     ...(input.cutAtSeconds === undefined ? [] : ['-t', input.cutAtSeconds.toFixed(3)]),
+    // An MP4 holding only the audio: `.m4a` alone would pick the ipod muxer, which the image's ffmpeg leaves out.
+    '-f', 'mp4',
     ...PROGRESS_ARGS,
     input.outputPath,
   ];
