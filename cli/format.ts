@@ -9,6 +9,8 @@ export function formatVideo(video: Video): string {
     ['error', video.error === undefined ? undefined : `${video.error.code}: ${video.error.message}`],
     ['output', [video.resolution ?? `target ${video.target_resolution}`, `crf ${video.crf}`, `preset ${video.preset}`].join(', ')],
     ['duration', video.duration === undefined ? undefined : `${video.duration.toFixed(1)} s`],
+    // A long video encoded as parallel segments (one pass otherwise: not worth a line).
+    ['segments', (video.segment_count ?? 1) > 1 ? `${video.segment_count}, encoded at once` : undefined],
     ['size', video.file_size === undefined ? undefined : formatBytes(video.file_size)],
     ['subtitles', video.subtitles.source === 'url' ? video.subtitles.url : 'uploaded'],
     ['source id', video.source_video_id],

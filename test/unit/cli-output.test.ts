@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, toCliError } from '../../cli/errors.ts';
+import { formatVideo } from '../../cli/format.ts';
 import { createLineDisplay } from '../../cli/progress.ts';
 import { cacheDirectory, createResumeStore } from '../../cli/resume-store.ts';
+import { aVideoRecord } from '../support/video-record.ts';
 import { VidpAbortedError, VidpApiError, VidpStorageError, VidpUnreachableError, type UploadProgress, type Video } from '../../web/client/index.ts';
 
 const MiB = 1024 * 1024;
@@ -112,5 +114,16 @@ describe('where resume records are kept', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe('vidp get', () => {
+  const shown = (extra: Partial<Video>) =>
+    formatVideo({ ...aVideoRecord({ status: 'processing', progress: 37.5 }), ...extra } as unknown as Video);
+
+  it('says a long video is encoded in segments at once, and says nothing of segments for a one-pass encode', () => {
+    expect(shown({ segment_count: 4 })).toMatch(/^segments +4, encoded at once$/m);
+    expect(shown({ segment_count: 1 })).not.toMatch(/segments/);
+    expect(shown({ segment_count: 4 })).toMatch(/^status +processing \(37 %\)$/m);
   });
 });

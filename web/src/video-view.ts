@@ -97,7 +97,7 @@ export function createVideoView(options: { client: () => VidpClient; trace: Trac
       const percent = Math.round(video.progress ?? 0);
       lines.push(
         h('progress', { max: 100, value: percent, 'aria-label': 'Processing', 'aria-valuetext': `${percent} %` }),
-        h('p', {}, `Processing: ${percent} %`),
+        h('p', {}, `Processing: ${percent} %${(video.segment_count ?? 1) > 1 ? `, in ${video.segment_count} segments at once` : ''}`),
       );
     }
     if (video.status === 'awaiting_upload') lines.push(h('p', {}, 'Waiting for the upload to finish.'));
