@@ -246,6 +246,35 @@ describe('the pipeline with its tasks as containers of the image', () => {
   });
 });
 
+describe('a long video with its segments as containers of the image', () => {
+  const cloud = dockerCloud({ PARALLEL_MIN_SECONDS: '4', SEGMENT_SECONDS: '2' });
+
+  it('is planned, encoded in segments with its audio and joined, as long as its source, a cue drawn across every cut', async () => {
+    const harness = cloud.harness();
+    const source = await sampleClip(harness, 'long.mp4', { seconds: 6, width: 640, height: 360, keyframeEverySeconds: 1 });
+    const subtitles = join(harness.workDir, 'subtitles.srt');
+    await writeSrt(subtitles, [{ startSeconds: 0.5, endSeconds: 5.5, text: 'Über alle Schnitte' }]);
+
+    const video = await submitVideo(harness, { source, subtitles });
+    const saved = await finalStatus(harness, video, 180_000);
+
+    expect(saved.error).toBeUndefined();
+    expect(saved.segment_count).toBe(3);
+    expect(cloud.cloudLog.some((line) => line.includes(`[worker ${video.id}/join] started: docker run`))).toBe(true);
+    const output = join(harness.workDir, 'joined.mp4');
+    await writeFile(output, Buffer.from(await (await fetch(saved.playback_url!)).arrayBuffer()));
+    const summary = await summarizeMedia(output);
+    expect(summary.video).toMatchObject({ codec: 'h264', width: 640, height: 360, fps: 25 });
+    expect(summary.audio).toMatchObject({ codec: 'aac' });
+    expect(summary.durationSeconds).toBeCloseTo(6, 1);
+    // The cue crosses both cuts (at 2 s and 4 s): drawn in every segment.
+    for (const at of [1.5, 3, 4.5]) {
+      const changed = changedShareInBottom(await grayFrame(source, at, 640, 360), await grayFrame(output, at, 640, 360), 640, 360);
+      expect(changed, `the subtitle at ${at} s`).toBeGreaterThan(0.005);
+    }
+  });
+});
+
 describe('a container whose fonts directory holds no font', () => {
   const cloud = dockerCloud({ FONTS_DIR: '/usr/share/fonts/none' });
   const { cloudLog } = cloud;

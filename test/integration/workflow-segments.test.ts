@@ -72,6 +72,20 @@ async function held(faultyFfmpegPath: string, videoId: string, part: string): Pr
   await vi.waitUntil(() => existsSync(releaseFifo), { timeout: 60_000, interval: 50 });
 }
 
+/** A video whose four segments' encodes are all held at their first progress report (faultyFfmpeg's hold-progress). */
+async function submitWithEverySegmentHeld() {
+  const { harness, faults, clip, subtitles } = setup;
+  const video = await submitVideo(harness, {
+    source: clip,
+    subtitles,
+    beforeUpload: async (id) => {
+      for (const part of VIDEO_SEGMENTS) await faults.inject(`${id}-${part}`, 'hold-progress');
+    },
+  });
+  for (const part of VIDEO_SEGMENTS) await held(faults.path, video.id, part);
+  return video;
+}
+
 describe('each segment on its own', () => {
   it('a Spot interruption of one segment runs that segment alone again, on FARGATE', async () => {
     const { harness, faults, clip, subtitles } = setup;
@@ -94,15 +108,8 @@ describe('each segment on its own', () => {
   });
 
   it('progress counts every segment: it moves while they encode and is 100 once the video is saved', async () => {
-    const { harness, faults, clip, subtitles } = setup;
-    const video = await submitVideo(harness, {
-      source: clip,
-      subtitles,
-      beforeUpload: async (id) => {
-        for (const part of VIDEO_SEGMENTS) await faults.inject(`${id}-${part}`, 'hold-progress');
-      },
-    });
-    for (const part of VIDEO_SEGMENTS) await held(faults.path, video.id, part);
+    const { harness, faults } = setup;
+    const video = await submitWithEverySegmentHeld();
     const whileHeld = await vi.waitUntil(
       async () => {
         const current = await harness.api.getVideo(video.id);
@@ -130,15 +137,8 @@ describe('each segment on its own', () => {
   });
 
   it('DELETE while the segments encode stops every one of their tasks at once', async () => {
-    const { harness, faults, clip, subtitles } = setup;
-    const video = await submitVideo(harness, {
-      source: clip,
-      subtitles,
-      beforeUpload: async (id) => {
-        for (const part of VIDEO_SEGMENTS) await faults.inject(`${id}-${part}`, 'hold-progress');
-      },
-    });
-    for (const part of VIDEO_SEGMENTS) await held(faults.path, video.id, part);
+    const { harness } = setup;
+    const video = await submitWithEverySegmentHeld();
 
     expect((await fetch(`${harness.cloud.apiUrl}/videos/${video.id}`, { method: 'DELETE' })).status).toBe(204);
 

@@ -9,6 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type S3rver from 's3rver';
 import { S3Error } from './s3-error.ts';
 
+/** How much of an object a GET reads from disk at a time. */
+const GET_READ_BYTES = 1024 * 1024;
+
 /**
  * s3rver's FilesystemStore with S3's visibility: an object is seen whole or not at all, old or new, never a
  * half-written file. s3rver streams a PUT straight into `<key>._S3rver_object` (and its metadata into two more
@@ -129,7 +132,10 @@ export class AtomicFilesystemStore extends FilesystemStore {
       if (ranged) object.range = range;
       return object;
     }
-    const object = new S3Object(bucket, key, snapshot.handle.createReadStream({ start: range.start, end: range.end }), snapshot.metadata);
+    // 1 MiB reads: ffmpeg streams a whole source through one GET, and at fs streams' 64 KiB each chunk's
+    // round through the event loop takes CPU from the encode on the same cores (on AWS, S3 is other machines).
+    const content = snapshot.handle.createReadStream({ start: range.start, end: range.end, highWaterMark: GET_READ_BYTES });
+    const object = new S3Object(bucket, key, content, snapshot.metadata);
     if (ranged) object.range = range;
     return object;
   }
