@@ -36,7 +36,7 @@ import type { LocalTaskRecord } from '../../infra/local/ecs/capacity-providers.t
 import type { ExecutionRecord } from '../../infra/local/stepfunctions/execution-registry.ts';
 import { compressedImageBytes, imageExists } from './image.ts';
 import { LECTURE_FORMAT, lectureClip } from './lecture-clip.ts';
-import { MEDIACONVERT_HD_AVC_USD_PER_MINUTE, median, OUT as BENCH_OUT, pipelineEndToEnd, secondsOf, type PipelineRun } from './pipeline.ts';
+import { MEDIACONVERT_HD_AVC_USD_PER_MINUTE, OUT as BENCH_OUT, pipelineEndToEnd, secondsOf, type PipelineRun } from './pipeline.ts';
 
 const run = promisify(execFile);
 const SOURCE_SECONDS = Number(process.env.BENCH_SEGMENT_SOURCE_SECONDS ?? 1200);
@@ -223,20 +223,34 @@ export async function runSegmentsBench(say: Say): Promise<void> {
   sayBreakEven(say, inputs);
 }
 
+/** What a task ran for: the local ECS labels it `{videoId}` (the planner or one pass), `{videoId}/{part}` or `{videoId}/join`. */
+const partOf = (task: LocalTaskRecord): string | undefined => task.label.split('/')[1];
+
+/** A part's task (the last, if it ran again). */
+const taskOf = (tasks: readonly LocalTaskRecord[], part: string | undefined) => tasks.filter((task) => partOf(task) === part).at(-1);
+
+/** The Map's items in their order, as the planner lists them (segment-plan.ts, planParts): the audio first, then v000, v001, … */
+function partIds(tasks: readonly LocalTaskRecord[]): string[] {
+  const ids = [...new Set(tasks.flatMap((task) => partOf(task) ?? []))].filter((id) => id !== 'join');
+  return ids.sort((a, b) => (a === 'audio' ? -1 : b === 'audio' ? 1 : a.localeCompare(b)));
+}
+
 function sayStates(say: Say, segmented: MeasuredRun): void {
   const { execution, tasks } = segmented;
-  say(`2. the segmented execution's states (local trace; an iteration waits for one of the ${MAX_TASKS} task slots within its time):`);
+  const ids = partIds(tasks);
+  const ranFor = (task: LocalTaskRecord | undefined) => (task === undefined ? '' : `  task ${secondsOf(taskMs(task)).padStart(9)}`);
+  say(`2. the segmented execution's states, from the local trace (at: from the execution's start; an iteration's time includes its wait for one of the ${MAX_TASKS} task slots, its task's own run does not):`);
   for (const timing of stateTimings(execution).filter((entry) => entry.index === undefined)) {
-    say(`  ${timing.state.padEnd(24)} at +${secondsOf(timing.atMs).padStart(9)}  ${secondsOf(timing.durationMs).padStart(10)}`);
+    const task = timing.state === 'Transcode' ? taskOf(tasks, undefined) : timing.state === 'JoinSegments' ? taskOf(tasks, 'join') : undefined;
+    say(`  ${timing.state.padEnd(26)} at +${secondsOf(timing.atMs).padStart(9)}  ${secondsOf(timing.durationMs).padStart(10)}${ranFor(task)}`);
     if (timing.state !== 'EncodeSegments') continue;
     for (const iteration of iterations(execution)) {
-      say(`    EncodeSegment[${iteration.index}]`.padEnd(26) + ` at +${secondsOf(iteration.atMs).padStart(9)}  ${secondsOf(iteration.durationMs).padStart(10)}`);
+      const id = ids[iteration.index ?? -1];
+      const label = `    EncodeSegment[${iteration.index}] ${id ?? ''}`;
+      say(`${label.padEnd(28)} at +${secondsOf(iteration.atMs).padStart(9)}  ${secondsOf(iteration.durationMs).padStart(10)}${ranFor(taskOf(tasks, id))}`);
     }
   }
-  const runs = tasks.map(taskMs);
-  say(`  the tasks' own runs (process start → exit, in the order they started): ${runs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`);
-  const parts = runs.slice(1, -1);
-  say(`    planner ${secondsOf(runs[0] ?? Number.NaN)}; the ${parts.length} part tasks: min ${secondsOf(Math.min(...parts))}, median ${secondsOf(median(parts))}, max ${secondsOf(Math.max(...parts))}; join ${secondsOf(runs.at(-1) ?? Number.NaN)}`);
+  if (ids.length === 0) say(`  (the tasks name no part: their runs in start order, ${tasks.map((task) => (taskMs(task) / 1000).toFixed(1)).join(', ')} s)`);
 }
 
 // ---- the AWS projection ----------------------------------------------------------------------------
@@ -266,6 +280,8 @@ interface ProjectionInputs {
   plannerSeconds: number;
   /** The join here, per second of source (it copies every part and uploads the whole output). */
   joinPerSourceSecond: number;
+  /** The audio part's task here, per second of source (it encodes the whole file's sound); 0 without one. */
+  audioPerSourceSecond: number;
   /** The execution's own time around its tasks here: the Lambda states, the record, the client's polling. */
   workflowSeconds: number;
   vcpu: number;
@@ -279,6 +295,7 @@ function projectionInputs(onePass: MeasuredRun, segmented: MeasuredRun, image: W
   const ioPerSourceSecond = (timings.download_ms + timings.upload_ms) / 1000 / SOURCE_SECONDS;
   const tasksMs = ['Transcode', 'EncodeSegments', 'JoinSegments'].reduce((sum, state) => sum + (stateMs(segmented.execution, state) ?? 0), 0);
   const cost = segmented.run.cost ?? onePass.run.cost;
+  const audio = taskOf(segmented.tasks, 'audio');
   return {
     image,
     taskStartSeconds: FARGATE_PLACEMENT_SECONDS + image.compressedBytes / 1e6 / ECR_PULL_MB_PER_SECOND,
@@ -287,6 +304,7 @@ function projectionInputs(onePass: MeasuredRun, segmented: MeasuredRun, image: W
     onePassProbeSeconds: timings.probe_ms / 1000,
     plannerSeconds: (stateMs(segmented.execution, 'Transcode') ?? Number.NaN) / 1000,
     joinPerSourceSecond: (stateMs(segmented.execution, 'JoinSegments') ?? Number.NaN) / 1000 / SOURCE_SECONDS,
+    audioPerSourceSecond: audio === undefined ? 0 : taskMs(audio) / 1000 / SOURCE_SECONDS,
     workflowSeconds: (segmented.run.ms - tasksMs) / 1000,
     vcpu: cost?.vcpu ?? 2,
     memoryGb: cost?.memory_gb ?? 4,
@@ -297,9 +315,10 @@ interface Projection {
   count: number;
   /** The longest segment, in seconds of source. */
   longestSegmentSeconds: number;
-  /** Each task's run on Fargate (after its start): the planner, the segments, the join. */
+  /** Each task's run on Fargate (after its start): the planner, the segments, the audio, the join. */
   planner: number;
   slowestSegment: number;
+  audio: number;
   join: number;
   /** Upload landed → saved. */
   total: number;
@@ -310,9 +329,11 @@ function projectSegmented(inputs: ProjectionInputs, seconds: number, maxConcurre
   const count = segmentCount(seconds, { ...DEFAULTS, maxConcurrency });
   const longestSegmentSeconds = Math.min(seconds, seconds / count + GOP_SECONDS);
   const slowestSegment = longestSegmentSeconds * inputs.fargateSecondsPerSourceSecond;
+  // The audio part runs beside the segments, in the same wave (one core's work, scaled like the video).
+  const audio = (seconds * inputs.audioPerSourceSecond) / FARGATE_SPEED;
   const join = seconds * inputs.joinPerSourceSecond;
-  const total = inputs.workflowSeconds + 3 * inputs.taskStartSeconds + inputs.plannerSeconds + slowestSegment + join;
-  return { count, longestSegmentSeconds, planner: inputs.plannerSeconds, slowestSegment, join, total };
+  const total = inputs.workflowSeconds + 3 * inputs.taskStartSeconds + inputs.plannerSeconds + Math.max(slowestSegment, audio) + join;
+  return { count, longestSegmentSeconds, planner: inputs.plannerSeconds, slowestSegment, audio, join, total };
 }
 
 /** The same job in one pass: one task start, the probe, the whole encode with its I/O. */
@@ -341,7 +362,8 @@ function sayProjection(say: Say, inputs: ProjectionInputs): void {
     const projected = projectSegmented(inputs, PROJECTED_SECONDS, maxConcurrency);
     say(
       `  MaxConcurrency ${maxConcurrency}: ${projected.count} segments of ${s(PROJECTED_SECONDS / projected.count)} (the longest up to ${s(projected.longestSegmentSeconds)}, to a keyframe): ` +
-        `3 task starts ${s(3 * inputs.taskStartSeconds)} + planner ${s(projected.planner)} + slowest segment ${s(projected.slowestSegment)} + join ${s(projected.join)} ` +
+        `3 task starts ${s(3 * inputs.taskStartSeconds)} + planner ${s(projected.planner)} + slowest segment ${s(projected.slowestSegment)} ` +
+        `(the audio part beside it ${s(projected.audio)}) + join ${s(projected.join)} ` +
         `+ workflow ${s(inputs.workflowSeconds)} = ${minutes(projected.total)} — goal: playable in under 6 minutes: ${projected.total < GOAL_SECONDS ? 'met' : 'not met'}`,
     );
   }
@@ -386,7 +408,7 @@ function sayCost(say: Say, onePass: MeasuredRun, segmented: MeasuredRun, inputs:
   say(
     `  per output minute on AWS for the ${PROJECTED_SECONDS / 60}-minute lecture (projected, each task billed from its pull, a minute at least): ` +
       `one pass ${perMinute([pull + inputs.onePassProbeSeconds + PROJECTED_SECONDS * inputs.fargateSecondsPerSourceSecond], PROJECTED_SECONDS)}; ` +
-      `segmented at MaxConcurrency ${DEFAULTS.maxConcurrency} ${perMinute([pull + inputs.plannerSeconds, ...segmentTasks, pull + projected.join], PROJECTED_SECONDS)}; ` +
+      `segmented at MaxConcurrency ${DEFAULTS.maxConcurrency} ${perMinute([pull + inputs.plannerSeconds, ...segmentTasks, ...(projected.audio > 0 ? [pull + projected.audio] : []), pull + projected.join], PROJECTED_SECONDS)}; ` +
       `MediaConvert HD AVC ${usd(MEDIACONVERT_HD_AVC_USD_PER_MINUTE)}`,
   );
 }
