@@ -16,6 +16,10 @@ export const VideoSchema = VideoRecordSchema.omit({
   upload_size: true,
   upload: true,
   client_token: true,
+  // A segmented encode's bookkeeping: `progress` says what segment_progress adds up to.
+  transcode_task_arns: true,
+  segment_progress: true,
+  source_duration: true,
 }).extend({
   playback_url: z.string().optional(),
   /** Once saved: short-lived URLs of the sidecar subtitles (subtitle_files), for a download link or a <track>. */

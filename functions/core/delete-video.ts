@@ -26,8 +26,10 @@ export async function deleteVideo(id: string, deps: DeleteVideoDeps): Promise<vo
     await deps.stopExecution(record.execution_id);
   }
   // After the execution: its task token is dead by then, so a worker that reports as it stops is refused.
-  if (isInFlight(record?.status) && record?.transcode_task_arn !== undefined) {
-    await deps.stopTask(record.transcode_task_arn);
+  // Every task of the attempt: a segmented encode runs many at once (the planner's, one per segment, the join's).
+  if (isInFlight(record?.status)) {
+    const taskArns = new Set([...(record?.transcode_task_arns ?? []), ...(record?.transcode_task_arn === undefined ? [] : [record.transcode_task_arn])]);
+    await Promise.all([...taskArns].map((taskArn) => deps.stopTask(taskArn)));
   }
   if (record?.status === 'awaiting_upload' && record.upload?.method === 'MULTIPART') {
     await deps.s3

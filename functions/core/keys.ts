@@ -16,6 +16,10 @@ export const keys = {
   /** The subtitles as burned in, next to the MP4, for players that show a subtitle track. */
   subtitleSidecar: (videoId: string, format: 'srt' | 'vtt') => `${VIDEOS_PREFIX}${videoId}/subtitles.${format}`,
   tempPrefix: (videoId: string) => `${TEMP_PREFIX}${videoId}/`,
+  /** A segmented encode's working files: its plan, each part's encode (video segment or audio) and report. */
+  segmentPlan: (videoId: string) => `${TEMP_PREFIX}${videoId}/segments/plan.json`,
+  segmentPart: (videoId: string, part: string, extension: 'mp4' | 'm4a') => `${TEMP_PREFIX}${videoId}/segments/${part}.${extension}`,
+  segmentReport: (videoId: string, part: string) => `${TEMP_PREFIX}${videoId}/segments/${part}.json`,
 };
 
 /**

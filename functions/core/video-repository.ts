@@ -70,6 +70,24 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
       ExpressionAttributeValues: { ...attributes.values, ...IN_FLIGHT_VALUES },
     });
 
+  /** Like updateWhileInFlight, and only for this execution when given: a late task of an old attempt changes nothing. */
+  const updateForExecution = (
+    id: string,
+    executionId: string | undefined,
+    updateExpression: string,
+    attributes: { names: Record<string, string>; values: Record<string, unknown> },
+  ) =>
+    executionId === undefined
+      ? updateWhileInFlight(id, updateExpression, attributes)
+      : conditionalUpdate(client, {
+          TableName: tableName,
+          Key: { id },
+          UpdateExpression: updateExpression,
+          ConditionExpression: `${IN_FLIGHT_CONDITION} AND #execution = :execution`,
+          ExpressionAttributeNames: { ...attributes.names, '#status': 'status', '#execution': 'execution_id' },
+          ExpressionAttributeValues: { ...attributes.values, ...IN_FLIGHT_VALUES, ':execution': executionId },
+        });
+
   return {
     async create(record: VideoRecord): Promise<void> {
       try {
@@ -165,23 +183,50 @@ export function createVideoRepository(client: DynamoDBDocumentClient, tableName:
       return conditionalUpdate(client, {
         TableName: tableName,
         Key: { id },
-        UpdateExpression: `SET ${taskArn === undefined ? '' : '#task = :task, '}#status = :processing, #updated = :now, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)`,
+        UpdateExpression: `SET ${taskArn === undefined ? '' : '#task = :task, '}#status = :processing, #updated = :now, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)${taskArn === undefined ? '' : ' ADD #tasks :tasks'}`,
         ConditionExpression: executionId === undefined ? IN_FLIGHT_CONDITION : `${IN_FLIGHT_CONDITION} AND #execution = :execution`,
         ExpressionAttributeNames: {
-          ...(taskArn === undefined ? {} : { '#task': 'transcode_task_arn' }),
+          ...(taskArn === undefined ? {} : { '#task': 'transcode_task_arn', '#tasks': 'transcode_task_arns' }),
           '#status': 'status',
           '#updated': 'updated_at',
           '#timeline': 'timeline',
           ...(executionId === undefined ? {} : { '#execution': 'execution_id' }),
         },
         ExpressionAttributeValues: {
-          ...(taskArn === undefined ? {} : { ':task': taskArn }),
+          ...(taskArn === undefined ? {} : { ':task': taskArn, ':tasks': new Set([taskArn]) }),
           ':now': now.toISOString(),
           ':entry': [entry],
           ':empty': [],
           ...IN_FLIGHT_VALUES,
           ...(executionId === undefined ? {} : { ':execution': executionId }),
         },
+      });
+    },
+
+    /**
+     * A segmented encode is planned: how many segments, and the source's duration their progress adds up to.
+     * For the execution that owns the job only.
+     */
+    async recordSegmentPlan(id: string, plan: { segmentCount: number; sourceDuration: number; executionId?: string | undefined }, now = new Date()): Promise<boolean> {
+      return updateForExecution(id, plan.executionId, 'SET #segments = :segments, #duration = :duration, #parts = :noProgress, #progress = :zero, #updated = :now', {
+        names: { '#segments': 'segment_count', '#duration': 'source_duration', '#parts': 'segment_progress', '#progress': 'progress', '#updated': 'updated_at' },
+        values: { ':segments': plan.segmentCount, ':duration': plan.sourceDuration, ':noProgress': {}, ':zero': 0, ':now': now.toISOString() },
+      });
+    },
+
+    /**
+     * A segment's or the join's ECS task, added to the job's tasks (DELETE stops every one). The record stays
+     * `processing`, with no timeline entry: the planner's start made that one.
+     */
+    async recordPartTask(id: string, taskArn: string, executionId?: string): Promise<boolean> {
+      return updateForExecution(id, executionId, 'ADD #tasks :tasks', { names: { '#tasks': 'transcode_task_arns' }, values: { ':tasks': new Set([taskArn]) } });
+    },
+
+    /** How many seconds of the source one segment has encoded; advisory like updateProgress. */
+    async updateSegmentProgress(id: string, segment: string, seconds: number, executionId?: string): Promise<boolean> {
+      return updateForExecution(id, executionId, 'SET #parts.#segment = :seconds', {
+        names: { '#parts': 'segment_progress', '#segment': segment },
+        values: { ':seconds': Math.round(Math.max(0, seconds) * 10) / 10 },
       });
     },
 

@@ -228,6 +228,17 @@ export const VideoRecordSchema = z.object({
   source_etag: z.string().optional(),
   /** The ECS task encoding it while processing (the worker records it): what DELETE stops at once. */
   transcode_task_arn: z.string().optional(),
+  /**
+   * Every ECS task of the current attempt (the planner or one-pass task, each segment, the join): DELETE
+   * stops them all. A DynamoDB string set, read as an array.
+   */
+  transcode_task_arns: z.preprocess((value) => (value instanceof Set ? [...value] : value), z.array(z.string())).optional(),
+  /** How many video segments the encode ran as in parallel: 1 for a one-pass encode (see README, "Long videos"). */
+  segment_count: z.number().int().positive().optional(),
+  /** While a segmented encode runs: seconds of the source each segment has encoded so far, by segment. */
+  segment_progress: z.record(z.string(), z.number()).optional(),
+  /** The source's duration in seconds, once a segmented encode is planned (what segment_progress adds up to). */
+  source_duration: z.number().optional(),
   timings: TimingsSchema.optional(),
   /** Every status change, oldest first. */
   timeline: z.array(TimelineEntrySchema).optional(),
@@ -243,7 +254,19 @@ export const VideoRecordSchema = z.object({
 });
 export type VideoRecord = z.infer<typeof VideoRecordSchema>;
 
-/** What clients see of a record: everything but storage internals and the client's idempotency token. */
+/**
+ * How far the encode is, 0–100. A segmented encode's segments each write how many seconds they have done
+ * (a record cannot add them up in one write), so the percentage is their sum over the source's duration.
+ */
+export function progressOf(record: Pick<VideoRecord, 'status' | 'progress' | 'segment_progress' | 'source_duration'>): number | undefined {
+  const segmenting = isInFlight(record.status) && record.segment_progress !== undefined && (record.source_duration ?? 0) > 0;
+  if (!segmenting || record.segment_progress === undefined || record.source_duration === undefined) return record.progress;
+  const done = Object.values(record.segment_progress).reduce((sum, seconds) => sum + seconds, 0);
+  // 100 is for the saved video: the join is still to run once every segment is done.
+  return Math.round(Math.min(99, (done / record.source_duration) * 100) * 10) / 10;
+}
+
+/** What clients see of a record: everything but storage internals, task ARNs and the client's idempotency token. */
 export function toPublicVideo(record: VideoRecord, extra: { playback_url?: string; subtitle_urls?: { srt: string; vtt: string } } = {}) {
   const {
     source_key: _sourceKey,
@@ -251,8 +274,12 @@ export function toPublicVideo(record: VideoRecord, extra: { playback_url?: strin
     upload_size: _uploadSize,
     upload: _upload,
     client_token: _clientToken,
+    transcode_task_arns: _taskArns,
+    segment_progress: _segmentProgress,
+    source_duration: _sourceDuration,
     ...visible
   } = record;
-  return { ...visible, ...extra };
+  const progress = progressOf(record);
+  return { ...visible, ...(progress === undefined ? {} : { progress }), ...extra };
 }
 export type PublicVideo = ReturnType<typeof toPublicVideo>;

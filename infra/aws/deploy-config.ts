@@ -1,6 +1,7 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { DEFAULT_FARGATE_SPOT_DISCOUNT } from '../../containers/ffmpeg/src/cost.ts';
+import { DEFAULT_SEGMENT_SETTINGS, MAX_SEGMENT_CONCURRENCY } from '../../containers/ffmpeg/src/segment-plan.ts';
 import { resourcePrefix as stagePrefix } from '../shared/resources.ts';
 
 /**
@@ -66,6 +67,14 @@ export const DeployConfigSchema = z
       .default(true),
     /** The estimate's Spot discount off on-demand (0.5 = half price); Spot prices move, typically 50–70 % below. */
     fargateSpotDiscount: z.coerce.number().min(0).lt(1).default(DEFAULT_FARGATE_SPOT_DISCOUNT),
+    /**
+     * Long videos: a source at least this many seconds long is encoded as parallel segments, each a Fargate
+     * task of about segmentSeconds, at most segmentMaxConcurrency at once (an inline Map state runs 40 at most).
+     * Segments need Fargate vCPU quota: segmentMaxConcurrency × the task's vCPUs (20 at the defaults).
+     */
+    parallelMinSeconds: z.coerce.number().positive().default(DEFAULT_SEGMENT_SETTINGS.parallelMinSeconds),
+    segmentSeconds: z.coerce.number().min(10).default(DEFAULT_SEGMENT_SETTINGS.segmentSeconds),
+    segmentMaxConcurrency: integer.min(2).max(MAX_SEGMENT_CONCURRENCY).default(DEFAULT_SEGMENT_SETTINGS.maxConcurrency),
     /** Where alarms send a notification; unset leaves the alarms on the dashboard and the topic without subscribers. */
     alarmEmail: z.email().optional(),
   })

@@ -100,6 +100,7 @@ export class StatelessStack extends Stack {
       ephemeralStorageGiB: config.transcodeEphemeralStorageGiB,
       fargateSpot: config.fargateSpot,
       spotDiscount: config.fargateSpotDiscount,
+      segments: { parallelMinSeconds: config.parallelMinSeconds, segmentSeconds: config.segmentSeconds, maxConcurrency: config.segmentMaxConcurrency },
       metricsNamespace: this.metricsNamespace,
       logRetention,
       logRemovalPolicy,

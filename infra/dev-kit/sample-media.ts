@@ -12,9 +12,9 @@ const run = promisify(execFile);
  */
 export async function makeSampleClip(
   path: string,
-  options: { seconds: number; width: number; height: number; fps?: number; audio?: boolean },
+  options: { seconds: number; width: number; height: number; fps?: number; audio?: boolean; keyframeEverySeconds?: number },
 ): Promise<void> {
-  const { seconds, width, height, fps = 30, audio = true } = options;
+  const { seconds, width, height, fps = 30, audio = true, keyframeEverySeconds } = options;
   await run(
     'ffmpeg',
     [
@@ -22,6 +22,8 @@ export async function makeSampleClip(
       '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
       ...(audio ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`] : []),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p',
+      // Where a segmented encode may cut (segment-plan.ts): x264's default is one keyframe every 250 frames.
+      ...(keyframeEverySeconds === undefined ? [] : ['-g', String(Math.round(fps * keyframeEverySeconds))]),
       ...(audio ? ['-c:a', 'aac', '-b:a', '128k'] : []),
       '-movflags', '+faststart',
       path,

@@ -255,7 +255,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             LOG_FORMAT: 'text',
             ...options.workerEnv,
           },
-          logLabel: (environment) => environment.VIDEO_ID ?? 'task',
+          // The video id, and which part of a segmented encode: `{id}/v001`, `{id}/audio`, `{id}/join`.
+          logLabel: (environment) => {
+            const part = environment.WORKER_STAGE === 'join' ? 'join' : environment.SEGMENT;
+            return `${environment.VIDEO_ID ?? 'task'}${part === undefined ? '' : `/${part}`}`;
+          },
           // The task role, as a session named after the task (what ECS's credentials endpoint hands the SDK).
           taskEnvironment: ({ taskId }) => credentialsEnvironment(access.roleCredentials('ecsTask', taskId)),
           cpu: LOCAL_TRANSCODE_CPU,

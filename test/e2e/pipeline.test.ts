@@ -116,6 +116,7 @@ describe('a video uploaded through the API', () => {
     expect(saved.file_size).toBe((await stat(outputPath)).size);
     expect(saved.s3_uri).toBe(`s3://${cloud.bucket}/videos/${saved.id}/video.mp4`);
     expect(saved.progress).toBe(100);
+    expect(saved.segment_count, 'a short video is one segment: encoded in one pass').toBe(1);
   });
 
   it('leaves a succeeded execution whose trace passes every step of the happy path', async () => {
@@ -128,6 +129,8 @@ describe('a video uploaded through the API', () => {
       'ClaimJob',
       'PrepareSubtitles',
       'Transcode',
+      // A short video: encoded in one pass, not planned as segments.
+      'IsSegmented',
       'RecordResult',
       'CleanUpTemp',
       'PublishVideoSaved',

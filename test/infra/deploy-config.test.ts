@@ -19,7 +19,21 @@ describe('readDeployConfig', () => {
       apiAuth: 'apiKey',
       fargateSpot: true,
       fargateSpotDiscount: 0.5,
+      parallelMinSeconds: 300,
+      segmentSeconds: 120,
+      segmentMaxConcurrency: 10,
     });
+  });
+
+  it('takes the segment settings from -c, and refuses more segments at once than an inline Map runs (40)', () => {
+    expect(configFrom({ parallelMinSeconds: '600', segmentSeconds: '90', segmentMaxConcurrency: '30' })).toMatchObject({
+      parallelMinSeconds: 600,
+      segmentSeconds: 90,
+      segmentMaxConcurrency: 30,
+    });
+    expect(() => configFrom({ segmentMaxConcurrency: '41' })).toThrow(/-c segmentMaxConcurrency:/);
+    expect(() => configFrom({ segmentMaxConcurrency: '1' })).toThrow(/-c segmentMaxConcurrency:/);
+    expect(() => configFrom({ parallelMinSeconds: '0' })).toThrow(/-c parallelMinSeconds:/);
   });
 
   it('turns Spot off with -c fargateSpot=false and refuses anything but true or false, or a discount of 100 % or more', () => {

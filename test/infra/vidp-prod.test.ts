@@ -24,6 +24,9 @@ beforeAll(async () => {
     subtitleAllowedHosts: 'subtitles.internal:8443,captions.corp',
     fargateSpot: 'false',
     fargateSpotDiscount: '0.65',
+    parallelMinSeconds: '900',
+    segmentSeconds: '180',
+    segmentMaxConcurrency: '30',
   });
 }, 120_000);
 afterAll(() => vidp?.cleanUp());
@@ -37,6 +40,20 @@ describe('a prod deployment', () => {
     });
     vidp.statelessTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'FARGATE_SPOT_DISCOUNT', Value: '0.65' }]) })],
+    });
+  });
+
+  it('gives the worker the segment settings: long videos from 900 s, 180 s segments, 30 at once', () => {
+    vidp.statelessTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'PARALLEL_MIN_SECONDS', Value: '900' },
+            { Name: 'SEGMENT_SECONDS', Value: '180' },
+            { Name: 'SEGMENT_MAX_CONCURRENCY', Value: '30' },
+          ]),
+        }),
+      ],
     });
   });
 

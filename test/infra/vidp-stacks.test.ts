@@ -333,6 +333,7 @@ describe('transcode on Fargate', () => {
         's3:ListBucket',
         's3:PutObject',
         's3:AbortMultipartUpload',
+        's3:DeleteObject',
         'dynamodb:UpdateItem',
         'states:SendTaskSuccess',
         'states:SendTaskFailure',
@@ -341,8 +342,11 @@ describe('transcode on Fargate', () => {
     );
     const sendTask = statements.find((statement) => actionsOf(statement).includes('states:SendTaskSuccess'))!;
     expect(JSON.stringify(sendTask.Resource)).toContain(':stateMachine:vidp-dev-pipeline');
-    const puts = statements.find((statement) => actionsOf(statement).includes('s3:PutObject'))!;
-    expect(JSON.stringify(puts.Resource)).toMatch(/"\/videos\/\*"/);
+    // Outputs go to videos/; a segmented encode's working files to temp/, and only there is anything deleted.
+    const putResources = statements.filter((statement) => actionsOf(statement).includes('s3:PutObject')).map((statement) => JSON.stringify(statement.Resource));
+    expect(putResources).toEqual([expect.stringMatching(/"\/videos\/\*"/), expect.stringMatching(/"\/temp\/\*"/)]);
+    const deletes = statements.filter((statement) => actionsOf(statement).includes('s3:DeleteObject'));
+    expect(deletes.map((statement) => JSON.stringify(statement.Resource))).toEqual([expect.stringMatching(/"\/temp\/\*"/)]);
   });
 });
 

@@ -85,6 +85,9 @@ async function burn(name: string, texts: string[] | { prepared: string }, job: P
     addWarnings: async (_videoId: string, added: string[]) => { warnings.push(...added); return undefined as never; },
     recordTranscodeTask: async () => undefined as never,
     recordAudioTracks: async () => undefined as never,
+    recordSegmentPlan: async () => undefined as never,
+    recordPartTask: async () => undefined as never,
+    updateSegmentProgress: async () => undefined as never,
   };
   await runJob(fixtures, clip, { ...job, deps: { videos, ...job.deps } });
   const body = uploaded('videos/video-1/video.mp4')?.body as Uint8Array | undefined;

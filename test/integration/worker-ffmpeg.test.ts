@@ -165,9 +165,11 @@ describe('probe with the real ffprobe', () => {
       codec: 'h264',
       frameRate: { base: 25, average: 25 },
       index: 0,
+      startSeconds: 0,
       fieldOrder: 'progressive',
       color: { range: undefined, space: undefined, primaries: undefined, transfer: undefined },
     });
+    expect(probed.startSeconds).toBe(0);
     expect(probed.hasAudio).toBe(true);
     expect(probed.audio).toEqual([expect.objectContaining({ index: 1, codec: 'aac', channels: 1, isDefault: true })]);
   });

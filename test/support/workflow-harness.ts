@@ -84,7 +84,7 @@ export async function startHarness(options: Omit<LocalCloudOptions, 'port' | 'lo
 export async function sampleClip(
   harness: Harness,
   name: string,
-  options: { seconds: number; width: number; height: number; audio?: boolean } = SMALL_CLIP,
+  options: { seconds: number; width: number; height: number; audio?: boolean; keyframeEverySeconds?: number } = SMALL_CLIP,
 ): Promise<string> {
   const path = join(harness.workDir, name);
   await makeSampleClip(path, { fps: 25, ...options });
@@ -324,7 +324,7 @@ export async function faultyFfmpeg(): Promise<{
  */
 export async function startFaultyWorkerHarness(options: {
   workerEnv: Record<string, string>;
-  clip: { seconds: number; width: number; height: number };
+  clip: { seconds: number; width: number; height: number; keyframeEverySeconds?: number };
   /** More of the cloud's options (e.g. fargateSpot). */
   cloud?: Omit<LocalCloudOptions, 'port' | 'logger' | 'workerEnv'>;
 }) {

@@ -19,6 +19,7 @@ interface State {
   HeartbeatSeconds?: number;
   TimeoutSeconds?: number;
   Parameters?: Record<string, unknown>;
+  ItemProcessor?: { States: Record<string, State> };
 }
 
 const text = readFileSync(new URL('../../statemachine/pipeline.asl.json', import.meta.url), 'utf8');
@@ -101,15 +102,20 @@ describe('statemachine/pipeline.asl.json', () => {
         Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity),
       ).reduce((sum, wait) => sum + wait, 0);
     // A Pass state leading back into a Task (the Spot fallback into Transcode) enters it, and its retries, once more.
-    const entries = (name: string) => 1 + Object.values(definition.States).filter((other) => other.Type === 'Pass' && other.Next === name).length;
-    const worstCase = Object.entries(definition.States)
-      .filter(([, task]) => task.Type === 'Task')
-      .reduce((total, [name, task]) => {
+    // A Map's iterations run at once (the planner never makes more parts than its MaxConcurrency): one counts.
+    const worstCaseOf = (states: Record<string, State>): number => {
+      const entries = (name: string) => 1 + Object.values(states).filter((other) => other.Type === 'Pass' && other.Next === name).length;
+      return Object.entries(states).reduce((total, [name, task]) => {
+        if (task.Type === 'Map') return total + worstCaseOf(task.ItemProcessor!.States);
+        if (task.Type !== 'Task') return total;
         expect(task.TimeoutSeconds, `${name} has a TimeoutSeconds`).toBeGreaterThan(0);
         const retriers = task.Retry ?? [];
         const longAttempts = 1 + retriers.filter((r) => !r.ErrorEquals.every(failsBeforeRunning)).reduce((n, r) => n + (r.MaxAttempts ?? 3), 0);
         return total + entries(name) * (longAttempts * task.TimeoutSeconds! + retriers.reduce((sum, retrier) => sum + waits(retrier), 0));
       }, 0);
+    };
+    const worstCase = worstCaseOf(definition.States);
+    expect(worstCase).toBeGreaterThan(2 * 3 * state('Transcode').TimeoutSeconds!);
     expect(definition.TimeoutSeconds).toBeGreaterThan(worstCase);
   });
 

@@ -24,6 +24,16 @@ export async function subtitlesWithin(file: string, durationSeconds: number | un
 }
 
 /**
+ * The cues a segment burns in, on its own clock: those shown at any time in [startMs, endMs) of the video,
+ * moved back by startMs (clipped at 0). A cue across a cut is in both segments, each drawing its own side.
+ */
+export function cuesWithinSegment(cues: readonly Cue[], segment: { startMs: number; endMs: number | undefined }): Cue[] {
+  return cues
+    .filter((cue) => cue.endMs > segment.startMs && (segment.endMs === undefined || cue.startMs < segment.endMs))
+    .map((cue) => ({ ...cue, startMs: Math.max(0, cue.startMs - segment.startMs), endMs: cue.endMs - segment.startMs }));
+}
+
+/**
  * The warnings for characters no font has (count, scripts, first cues), or MissingGlyphsError when the job
  * says `fail`. Nothing is checked, and that is logged, where fontconfig's tools are missing.
  */

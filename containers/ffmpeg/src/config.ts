@@ -12,6 +12,7 @@ import {
 } from '../../../functions/core/video.ts';
 import { DEFAULT_FARGATE_SPOT_DISCOUNT, FARGATE_PRICES } from './cost.ts';
 import type { TranscodeJob } from './job.ts';
+import { DEFAULT_SEGMENT_SETTINGS, MAX_SEGMENT_CONCURRENCY, WorkerStageSchema } from './segment-plan.ts';
 
 /** The job, one per task: what the ASL's ContainerOverrides give the container on RunTask. */
 export const WorkerJobEnvironmentSchema = z.object({
@@ -33,6 +34,12 @@ export const WorkerJobEnvironmentSchema = z.object({
   SUBTITLE_LANGUAGE: z.string().min(1).default(UNDETERMINED_LANGUAGE),
   /** The capacity provider RunTask placed this task on (the ASL's `$.capacity.provider`): what the cost is priced at. */
   CAPACITY_PROVIDER: CapacityProviderSchema.default('FARGATE'),
+  /**
+   * Which task of the job this is (see segments.ts): `whole` probes and encodes in one pass, or plans the
+   * segments of a long video; `segment` encodes one part of the plan (SEGMENT names it); `join` joins them.
+   */
+  WORKER_STAGE: WorkerStageSchema.default('whole'),
+  SEGMENT: z.string().regex(/^[a-z0-9-]{1,16}$/, 'must name a part of the segment plan').optional(),
 });
 
 /** The fixed part, the same for every job: what the task definition's container environment holds. */
@@ -64,10 +71,19 @@ export const WorkerTaskEnvironmentSchema = z.object({
   FARGATE_GB_HOUR_USD: z.coerce.number().nonnegative().default(FARGATE_PRICES.gbHourUsd),
   /** Fargate Spot's discount off those on-demand prices (0.5: half price), for a task that ran on FARGATE_SPOT. */
   FARGATE_SPOT_DISCOUNT: z.coerce.number().min(0).lt(1).default(DEFAULT_FARGATE_SPOT_DISCOUNT),
+  /** A source at least this long (seconds) is encoded as parallel segments (README, "Long videos"). */
+  PARALLEL_MIN_SECONDS: z.coerce.number().positive().default(DEFAULT_SEGMENT_SETTINGS.parallelMinSeconds),
+  /** The segments' target length; longer when more than SEGMENT_MAX_CONCURRENCY would be needed. */
+  SEGMENT_SECONDS: z.coerce.number().min(1).default(DEFAULT_SEGMENT_SETTINGS.segmentSeconds),
+  /** The Map's MaxConcurrency: at most this many segments, all encoded at once (an inline Map runs at most 40). */
+  SEGMENT_MAX_CONCURRENCY: z.coerce.number().int().min(2).max(MAX_SEGMENT_CONCURRENCY).default(DEFAULT_SEGMENT_SETTINGS.maxConcurrency),
 });
 
 /** The worker's environment: the task definition sets the fixed part, the ASL's ContainerOverrides the job. */
-export const WorkerConfigSchema = WorkerTaskEnvironmentSchema.extend(WorkerJobEnvironmentSchema.shape);
+export const WorkerConfigSchema = WorkerTaskEnvironmentSchema.extend(WorkerJobEnvironmentSchema.shape).refine(
+  (job) => job.WORKER_STAGE !== 'segment' || job.SEGMENT !== undefined,
+  { message: 'SEGMENT is required with WORKER_STAGE=segment', path: ['SEGMENT'] },
+);
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
 export function jobFromConfig(config: WorkerConfig): TranscodeJob {
@@ -86,5 +102,11 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     fontName: config.FONT_NAME,
     missingGlyphs: config.MISSING_GLYPHS,
     subtitleLanguage: config.SUBTITLE_LANGUAGE,
+    stage: config.WORKER_STAGE === 'segment' ? { name: 'segment', part: config.SEGMENT! } : { name: config.WORKER_STAGE },
+    segmentSettings: {
+      parallelMinSeconds: config.PARALLEL_MIN_SECONDS,
+      segmentSeconds: config.SEGMENT_SECONDS,
+      maxConcurrency: config.SEGMENT_MAX_CONCURRENCY,
+    },
   };
 }

@@ -47,3 +47,21 @@ export function estimateFargateCost(input: FargateTaskSize & { seconds: number }
     billed_seconds: billedSeconds,
   };
 }
+
+/**
+ * A segmented job's cost: every task's (the planner, each part, the join), each priced at the capacity it ran
+ * on. The record names the capacity that ran most of the billed seconds.
+ */
+export function totalCost(costs: readonly JobCost[]): JobCost {
+  const [first] = costs;
+  if (first === undefined) throw new Error('totalCost needs at least one task');
+  const secondsOn = (provider: CapacityProvider) =>
+    costs.filter((cost) => (cost.capacity_provider ?? 'FARGATE') === provider).reduce((sum, cost) => sum + cost.billed_seconds, 0);
+  return {
+    estimated_usd: Math.round(costs.reduce((sum, cost) => sum + cost.estimated_usd, 0) * 1e6) / 1e6,
+    capacity_provider: secondsOn('FARGATE_SPOT') > secondsOn('FARGATE') ? 'FARGATE_SPOT' : 'FARGATE',
+    vcpu: first.vcpu,
+    memory_gb: first.memory_gb,
+    billed_seconds: costs.reduce((sum, cost) => sum + cost.billed_seconds, 0),
+  };
+}

@@ -179,8 +179,50 @@ export function isRemote(location: string): boolean {
  * the worker's font guard reads those lines.
  */
 export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
-  // Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);
-  // setsar=1 turns anamorphic sources into square pixels, so W x H is what players show.
+  const video = input.video;
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    // A decoding error ends the run instead of being skipped: a damaged or truncated upload fails as
+    // input_invalid rather than coming out as a shorter or broken video (see classifyFfmpegFailure).
+    '-xerror',
+    ...sourceInputOptions(input.inputPath, input.sourceEtag),
+    '-i',
+    input.inputPath,
+    '-map',
+    videoStreamMap(video),
+    // The trailing "?" keeps a video-only input valid.
+    ...(input.audio !== undefined ? ['-map', `0:${input.audio.kept.index}`] : input.hasAudio ? ['-map', '0:a:0?'] : []),
+    '-vf',
+    videoFilters(input).join(','),
+    ...videoCodecArgs(input),
+    ...(input.frameRate === undefined ? [] : ['-fps_mode', 'cfr', '-r', String(input.frameRate)]),
+    ...(input.frameRate === undefined || input.durationSeconds === undefined ? [] : ['-t', input.durationSeconds.toFixed(3)]),
+    ...(video === undefined ? [] : colourArgs(video)),
+    ...audioArgs(input),
+    // moov atom first: playback starts before the whole file is downloaded.
+    '-movflags',
+    '+faststart',
+    ...PROGRESS_ARGS,
+    input.outputPath,
+  ];
+}
+
+/** ffmpeg's `-progress` on stdout, which encode.ts reads; no stats line on stderr. */
+export const PROGRESS_ARGS = ['-progress', 'pipe:1', '-nostats'];
+
+/** `-map` for the video: the probed stream, else the first. */
+export function videoStreamMap(video: ProbedVideoStream | undefined): string {
+  return video?.index === undefined ? '0:v:0' : `0:${video.index}`;
+}
+
+/**
+ * The picture's filters, in order: deinterlace, crop an odd square-pixel edge, scale into the box, burn in.
+ * Scale before the burn-in so libass renders the text at output resolution (sharp, sized for it);
+ * setsar=1 turns anamorphic sources into square pixels, so W x H is what players show.
+ */
+export function videoFilters(input: Pick<TranscodeArgsInput, 'video' | 'width' | 'height' | 'subtitlesPath' | 'fontsDir'>): string[] {
   const video = input.video;
   const filters: string[] = [];
   // Interlaced sources are deinterlaced first (bwdif, at field rate up to 30 frames/s: see outputFrameRate).
@@ -202,45 +244,12 @@ export function buildTranscodeArgs(input: TranscodeArgsInput): string[] {
     // Complex shaping (HarfBuzz): Indic conjuncts and reordered vowel signs, not FriBidi alone (ass-script.ts).
     filters.push(`ass=filename=${escapeFilterValue(input.subtitlesPath)}:fontsdir=${escapeFilterValue(input.fontsDir)}:shaping=complex`);
   }
-  const videoFilter = filters.join(',');
+  return filters;
+}
 
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
-    // A decoding error ends the run instead of being skipped: a damaged or truncated upload fails as
-    // input_invalid rather than coming out as a shorter or broken video (see classifyFfmpegFailure).
-    '-xerror',
-    ...sourceInputOptions(input.inputPath, input.sourceEtag),
-    '-i',
-    input.inputPath,
-    '-map',
-    video?.index === undefined ? '0:v:0' : `0:${video.index}`,
-    // The trailing "?" keeps a video-only input valid.
-    ...(input.audio !== undefined ? ['-map', `0:${input.audio.kept.index}`] : input.hasAudio ? ['-map', '0:a:0?'] : []),
-    '-vf',
-    videoFilter,
-    '-c:v',
-    'libx264',
-    '-preset',
-    input.preset,
-    '-crf',
-    String(input.crf),
-    // 8-bit 4:2:0 whatever the source (10-bit, 4:2:2, 4:4:4): what every player decodes.
-    '-pix_fmt',
-    'yuv420p',
-    ...(input.frameRate === undefined ? [] : ['-fps_mode', 'cfr', '-r', String(input.frameRate)]),
-    ...(input.frameRate === undefined || input.durationSeconds === undefined ? [] : ['-t', input.durationSeconds.toFixed(3)]),
-    ...(video === undefined ? [] : colourArgs(video)),
-    ...audioArgs(input),
-    // moov atom first: playback starts before the whole file is downloaded.
-    '-movflags',
-    '+faststart',
-    '-progress',
-    'pipe:1',
-    '-nostats',
-    input.outputPath,
-  ];
+/** H.264 at the job's preset and CRF, in 8-bit 4:2:0 whatever the source (10-bit, 4:2:2, 4:4:4): what every player decodes. */
+export function videoCodecArgs(input: Pick<TranscodeArgsInput, 'preset' | 'crf'>): string[] {
+  return ['-c:v', 'libx264', '-preset', input.preset, '-crf', String(input.crf), '-pix_fmt', 'yuv420p'];
 }
 
 function isFullRange(video: ProbedVideoStream): boolean {
@@ -252,7 +261,7 @@ function isFullRange(video: ProbedVideoStream): boolean {
  * A converted full-range source without a matrix tag gets the one players assume for its size (BT.709 from
  * 720 lines, BT.601 below): the range is only written into the H.264 stream together with a colour description.
  */
-function colourArgs(video: ProbedVideoStream): string[] {
+export function colourArgs(video: ProbedVideoStream): string[] {
   const { primaries, transfer } = video.color ?? {};
   const space = video.color?.space ?? (isFullRange(video) ? (Math.min(video.width, video.height) >= 720 ? 'bt709' : 'smpte170m') : undefined);
   return [

@@ -80,6 +80,22 @@ export async function downloadObject(
   }
 }
 
+/** A small object's text (a segment plan or report); `whenMissing` says what its absence means. */
+export async function getText(
+  client: S3Client,
+  target: { bucket: string; key: string; signal: AbortSignal },
+  whenMissing: () => AppError,
+): Promise<string> {
+  try {
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.key }), { abortSignal: target.signal });
+    if (Body === undefined) throw new Error(`GetObject ${target.key} returned no body`);
+    return await Body.transformToString('utf8');
+  } catch (error) {
+    if (error instanceof NoSuchKey) throw whenMissing();
+    throw toStorageError(error, `downloading ${target.key}`);
+  }
+}
+
 export async function uploadFile(
   client: S3Client,
   target: { bucket: string; key: string; file: string; contentType: string; signal: AbortSignal },

@@ -21,6 +21,8 @@ export interface ProbedVideoStream {
   frameRate: { base: number | undefined; average: number | undefined };
   /** The stream's absolute index in the file (what `-map 0:N` names); the first video stream when unknown. */
   index?: number | undefined;
+  /** The first frame's timestamp in seconds, as the file stores it (what a segment cut is measured from). */
+  startSeconds?: number | undefined;
   /** ffprobe's field_order: "progressive", "tt", "bb", "tb", "bt" or unknown (undefined). */
   fieldOrder?: string | undefined;
   /**
@@ -47,6 +49,8 @@ export interface ProbedAudioStream {
 
 export interface ProbeResult {
   durationSeconds: number | undefined;
+  /** The file's start (its earliest stream's first timestamp): a one-pass encode's time zero. */
+  startSeconds?: number | undefined;
   video: ProbedVideoStream | undefined;
   hasAudio: boolean;
   /** Every audio track, in file order. */
@@ -132,6 +136,7 @@ const FfprobeStreamSchema = z.looseObject({
   r_frame_rate: z.string().optional(),
   avg_frame_rate: z.string().optional(),
   duration: z.string().optional(),
+  start_time: z.string().optional(),
   disposition: z.looseObject({ attached_pic: z.number().optional(), default: z.number().optional() }).optional(),
   tags: z.looseObject({ rotate: z.string().optional(), language: z.string().optional() }).optional(),
   side_data_list: z
@@ -140,7 +145,7 @@ const FfprobeStreamSchema = z.looseObject({
 });
 const FfprobeOutputSchema = z.looseObject({
   streams: z.array(FfprobeStreamSchema).default([]),
-  format: z.looseObject({ duration: z.string().optional(), size: z.string().optional() }).optional(),
+  format: z.looseObject({ duration: z.string().optional(), size: z.string().optional(), start_time: z.string().optional() }).optional(),
   packets: z.array(z.looseObject({ stream_index: z.number().optional(), pos: z.string().optional() })).optional(),
 });
 type FfprobeStream = z.infer<typeof FfprobeStreamSchema>;
@@ -184,6 +189,7 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
           codec: videoStream.codec_name,
           frameRate: { base: positiveRatio(videoStream.r_frame_rate, '/'), average: positiveRatio(videoStream.avg_frame_rate, '/') },
           index: videoStream.index,
+          startSeconds: finiteNumber(videoStream.start_time),
           fieldOrder: known(videoStream.field_order),
           color: {
             range: known(videoStream.color_range),
@@ -196,6 +202,7 @@ export function parseProbe(ffprobeJson: unknown): ProbeResult {
 
   return {
     durationSeconds: positiveNumber(format?.duration) ?? positiveNumber(videoStream?.duration),
+    startSeconds: finiteNumber(format?.start_time),
     sizeBytes: positiveNumber(format?.size),
     ...(packets === undefined ? {} : { firstPacketPositions: firstPositions(packets) }),
     video,
@@ -252,6 +259,12 @@ function positiveRatio(value: string | undefined, separator: ':' | '/'): number 
 function positiveNumber(value: string | undefined): number | undefined {
   const number = Number(value);
   return value !== undefined && Number.isFinite(number) && number > 0 ? number : undefined;
+}
+
+/** A start time may be 0 or negative (an edit list); "N/A" is unknown. */
+function finiteNumber(value: string | undefined): number | undefined {
+  const number = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(number) ? number : undefined;
 }
 
 function isPositive(value: number | undefined): value is number {

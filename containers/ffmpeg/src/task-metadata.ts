@@ -21,18 +21,22 @@ export async function ownTaskArn(metadataUri: string | undefined, timeoutMs = 2_
 
 /**
  * The worker's start on the record: `queued` becomes `processing`, with this task's ARN when the metadata
- * endpoint gives it (DELETE then stops the task at once). Advisory: the job goes on if the write fails.
+ * endpoint gives it (DELETE then stops the task at once). A segment's or the join's task (`joinsRunningJob`)
+ * only adds its ARN to the job's tasks: the record is processing already. Advisory: the job goes on if the
+ * write fails.
  */
 export async function recordTranscodeTask(options: {
   videoId: string;
   executionId?: string | undefined;
   taskArn?: (() => Promise<string | undefined>) | undefined;
-  videos: Pick<VideoRepository, 'recordTranscodeTask'>;
+  videos: Pick<VideoRepository, 'recordTranscodeTask' | 'recordPartTask'>;
   logger: Logger;
+  joinsRunningJob?: boolean;
 }): Promise<void> {
   const taskArn = await options.taskArn?.();
   try {
-    await options.videos.recordTranscodeTask(options.videoId, taskArn, options.executionId);
+    if (options.joinsRunningJob !== true) await options.videos.recordTranscodeTask(options.videoId, taskArn, options.executionId);
+    else if (taskArn !== undefined) await options.videos.recordPartTask(options.videoId, taskArn, options.executionId);
   } catch (error) {
     options.logger.warn('could not record the start on the video (DELETE will stop the task at its next heartbeat)', { error: describeError(error) });
   }

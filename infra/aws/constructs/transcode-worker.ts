@@ -20,6 +20,7 @@ import { TEMP_PREFIX, UPLOADS_PREFIX, VIDEOS_PREFIX } from '../../../functions/c
 import { METRIC_SERVICES, powertoolsEnvironment } from '../../../functions/core/metrics.ts';
 import { REPO_ROOT, WORKER_DOCKERFILE } from '../../shared/repository.ts';
 import type { WorkerTaskEnvironmentSchema } from '../../../containers/ffmpeg/src/config.ts';
+import type { SegmentSettings } from '../../../containers/ffmpeg/src/segment-plan.ts';
 import { FARGATE_ARM64_PRICES } from '../../../containers/ffmpeg/src/cost.ts';
 import type { EnvironmentOf } from '../../../functions/core/environment-contract.ts';
 import { firstTranscodeCapacity, namedResources, WORKER_CONTAINER_NAME } from '../../shared/resources.ts';
@@ -45,6 +46,8 @@ export interface TranscodeWorkerProps {
   fargateSpot: boolean;
   /** The cost estimate's Spot discount off the on-demand prices (0.5: half price). */
   spotDiscount: number;
+  /** When a long video is encoded as parallel segments, and into how many at most. */
+  segments: SegmentSettings;
   /** Of the EMF metrics the worker prints (VideosSaved, EncodeSecondsPerOutputMinute). */
   metricsNamespace: string;
   logRetention: RetentionDays;
@@ -136,6 +139,10 @@ export class TranscodeWorker extends Construct {
           FARGATE_VCPU_HOUR_USD: String(FARGATE_ARM64_PRICES.vcpuHourUsd),
           FARGATE_GB_HOUR_USD: String(FARGATE_ARM64_PRICES.gbHourUsd),
           FARGATE_SPOT_DISCOUNT: String(props.spotDiscount),
+          // When a long video is encoded as parallel segments (the README's "Long videos").
+          PARALLEL_MIN_SECONDS: String(props.segments.parallelMinSeconds),
+          SEGMENT_SECONDS: String(props.segments.segmentSeconds),
+          SEGMENT_MAX_CONCURRENCY: String(props.segments.maxConcurrency),
         }),
         // Powertools Logger and Metrics: the `service` of its log lines and metrics, and where they count.
         ...powertoolsEnvironment(METRIC_SERVICES.worker, props.metricsNamespace),
@@ -177,6 +184,8 @@ function grantWorkerAccess(taskRole: IRole, props: TranscodeWorkerProps): void {
   allow(['s3:ListBucket'], [bucket.bucketArn]);
   // The output; lib-storage uploads big files in parts and aborts them when the job is stopped.
   allow(['s3:PutObject', 's3:AbortMultipartUpload'], [bucket.arnForObjects(`${VIDEOS_PREFIX}*`)]);
+  // A segmented encode's working files: the plan, each segment's part and report, deleted by the join.
+  allow(['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], [bucket.arnForObjects(`${TEMP_PREFIX}*`)]);
   // Progress and warnings: conditional updates of the record.
   allow(['dynamodb:UpdateItem'], [table.tableArn]);
   // The job's answer and the heartbeats that keep it alive.
