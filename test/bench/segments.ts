@@ -29,6 +29,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_FARGATE_SPOT_DISCOUNT, estimateFargateCost, FARGATE_ARM64_PRICES } from '../../containers/ffmpeg/src/cost.ts';
+import { DEFAULT_SEGMENT_SETTINGS, segmentCountFor, type SegmentSettings } from '../../containers/ffmpeg/src/segment-plan.ts';
 import { DEFAULT_RESOLUTION, type JobCost } from '../../functions/core/video.ts';
 import { sampleCues, writeSrt } from '../../infra/dev-kit/sample-media.ts';
 import { DEFAULT_WORKER_IMAGE, startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
@@ -42,8 +43,8 @@ const run = promisify(execFile);
 const SOURCE_SECONDS = Number(process.env.BENCH_SEGMENT_SOURCE_SECONDS ?? 1200);
 const OUT = join(BENCH_OUT, 'segments');
 const MAX_TASKS = 2;
-/** The deploy's defaults (the worker's configuration): what the segmented run uses at 1200 s. */
-const DEFAULTS = { parallelMinSeconds: 300, segmentSeconds: 120, maxConcurrency: 10 };
+/** The worker's defaults (its task definition's): what the segmented run uses at 1200 s. */
+const DEFAULTS = DEFAULT_SEGMENT_SETTINGS;
 /** The request names the resolution only: the preset and the CRF are the service's defaults (medium, 23). */
 const REQUEST = { resolution: DEFAULT_RESOLUTION };
 
@@ -67,15 +68,9 @@ const FARGATE_SPEED = Number(process.env.BENCH_FARGATE_SPEED ?? 0.7);
 type Say = (line?: string) => void;
 
 /** The segmented run's settings: the defaults, or scaled down with a shortened clip so it still makes ten segments. */
-function segmentedSettings(seconds: number) {
+function segmentedSettings(seconds: number): SegmentSettings {
   if (seconds >= DEFAULTS.segmentSeconds * DEFAULTS.maxConcurrency) return DEFAULTS;
   return { ...DEFAULTS, parallelMinSeconds: Math.min(DEFAULTS.parallelMinSeconds, seconds), segmentSeconds: Math.ceil(seconds / DEFAULTS.maxConcurrency) };
-}
-
-/** count = min(ceil(d / SEGMENT_SECONDS), MaxConcurrency), one pass below PARALLEL_MIN_SECONDS (see the brief). */
-function segmentCount(seconds: number, settings: typeof DEFAULTS): number {
-  if (seconds < settings.parallelMinSeconds) return 1;
-  return Math.min(Math.ceil(seconds / settings.segmentSeconds), settings.maxConcurrency);
 }
 
 // ---- measuring one run ---------------------------------------------------------------------------
@@ -200,9 +195,7 @@ export async function runSegmentsBench(say: Say): Promise<void> {
 
   say();
   say(`1. upload landed → saved (preset ${preset}, CRF ${crf}):`);
-  // Under two cores' worth of CPU in the encode's wall time: something else had part of this machine.
-  const encodeMs = onePass.run.timings?.encode_ms ?? Number.NaN;
-  say(`  one pass:  ${secondsOf(onePass.run.ms)}  (${onePass.segmentCount} segment; encode ${secondsOf(encodeMs)}, the task's CPU ${secondsOf(onePass.cpuMs)} = ${(onePass.cpuMs / encodeMs).toFixed(2)} cores busy)`);
+  say(`  one pass:  ${secondsOf(onePass.run.ms)}  (${onePass.segmentCount} segment; its encode ${secondsOf(onePass.run.timings?.encode_ms ?? Number.NaN)})`);
   say(
     `  segmented: ${secondsOf(segmented.run.ms)}  (${segmented.segmentCount} segments; PARALLEL_MIN_SECONDS=${settings.parallelMinSeconds}, ` +
       `SEGMENT_SECONDS=${settings.segmentSeconds}, MaxConcurrency ${settings.maxConcurrency})  → ${(onePass.run.ms / segmented.run.ms).toFixed(2)}× as fast`,
@@ -274,8 +267,14 @@ interface ProjectionInputs {
   taskStartSeconds: number;
   /** On a 2-vCPU ARM64 task, per second of source: the one-pass encode scaled by FARGATE_SPEED, plus its I/O. */
   fargateSecondsPerSourceSecond: number;
-  /** The one-pass encode here, per second of source, on 2 cores. */
+  /** The one-pass encode here, per second of source, on 2 cores (wall clock). */
   localEncodePerSourceSecond: number;
+  /**
+   * How many of the 2 cores the one-pass task kept busy over its encode (its CPU time over its wall time):
+   * near 1 on slides, where x264 has little to do and the decode, the scale and the subtitles filter, one
+   * thread, set the pace; then the wall clock is what a task of its own would see too.
+   */
+  coresBusy: number;
   onePassProbeSeconds: number;
   plannerSeconds: number;
   /** The join here, per second of source (it copies every part and uploads the whole output). */
@@ -300,6 +299,7 @@ function projectionInputs(onePass: MeasuredRun, segmented: MeasuredRun, image: W
     image,
     taskStartSeconds: FARGATE_PLACEMENT_SECONDS + image.compressedBytes / 1e6 / ECR_PULL_MB_PER_SECOND,
     localEncodePerSourceSecond,
+    coresBusy: onePass.cpuMs / timings.encode_ms,
     fargateSecondsPerSourceSecond: localEncodePerSourceSecond / FARGATE_SPEED + ioPerSourceSecond,
     onePassProbeSeconds: timings.probe_ms / 1000,
     plannerSeconds: (stateMs(segmented.execution, 'Transcode') ?? Number.NaN) / 1000,
@@ -325,8 +325,8 @@ interface Projection {
 }
 
 /** The segmented job on AWS for `seconds` of source at MaxConcurrency `maxConcurrency` (one wave of segments). */
-function projectSegmented(inputs: ProjectionInputs, seconds: number, maxConcurrency: number): Projection {
-  const count = segmentCount(seconds, { ...DEFAULTS, maxConcurrency });
+function projectSegmented(inputs: ProjectionInputs, seconds: number, settings: SegmentSettings): Projection {
+  const count = segmentCountFor(seconds, settings);
   const longestSegmentSeconds = Math.min(seconds, seconds / count + GOP_SECONDS);
   const slowestSegment = longestSegmentSeconds * inputs.fargateSecondsPerSourceSecond;
   // The audio part runs beside the segments, in the same wave (one core's work, scaled like the video).
@@ -352,14 +352,14 @@ function sayProjection(say: Say, inputs: ProjectionInputs): void {
       `${(image.compressedBytes / 1e6).toFixed(0)} MB compressed (${(image.unpackedBytes / 1e6).toFixed(0)} MB unpacked) at ${ECR_PULL_MB_PER_SECOND} MB/s (stated)`,
   );
   say(
-    `  encode: ${(1 / inputs.localEncodePerSourceSecond).toFixed(2)}× real time here in one pass on 2 cores; on a 2-vCPU ARM64 task ` +
+    `  encode: ${(1 / inputs.localEncodePerSourceSecond).toFixed(2)}× real time here in one pass on 2 cores (${inputs.coresBusy.toFixed(2)} of them busy on average); on a 2-vCPU ARM64 task ` +
       `${(1 / inputs.fargateSecondsPerSourceSecond).toFixed(2)}× with its I/O (a Graviton vCPU taken as ${FARGATE_SPEED}× one of these cores, an assumption)`,
   );
   say(
     `  planner ${s(inputs.plannerSeconds)} and workflow ${s(inputs.workflowSeconds)} as measured here; join ${(inputs.joinPerSourceSecond * 60).toFixed(2)} s per source minute as here`,
   );
   for (const maxConcurrency of PROJECTED_CONCURRENCIES) {
-    const projected = projectSegmented(inputs, PROJECTED_SECONDS, maxConcurrency);
+    const projected = projectSegmented(inputs, PROJECTED_SECONDS, { ...DEFAULTS, maxConcurrency });
     say(
       `  MaxConcurrency ${maxConcurrency}: ${projected.count} segments of ${s(PROJECTED_SECONDS / projected.count)} (the longest up to ${s(projected.longestSegmentSeconds)}, to a keyframe): ` +
         `3 task starts ${s(3 * inputs.taskStartSeconds)} + planner ${s(projected.planner)} + slowest segment ${s(projected.slowestSegment)} ` +
@@ -403,7 +403,7 @@ function sayCost(say: Say, onePass: MeasuredRun, segmented: MeasuredRun, inputs:
   );
   // On AWS every task is billed from its pull's start, a minute at least.
   const pull = inputs.taskStartSeconds - FARGATE_PLACEMENT_SECONDS;
-  const projected = projectSegmented(inputs, PROJECTED_SECONDS, DEFAULTS.maxConcurrency);
+  const projected = projectSegmented(inputs, PROJECTED_SECONDS, DEFAULTS);
   const segmentTasks = Array.from({ length: projected.count }, () => pull + (PROJECTED_SECONDS / projected.count) * inputs.fargateSecondsPerSourceSecond);
   say(
     `  per output minute on AWS for the ${PROJECTED_SECONDS / 60}-minute lecture (projected, each task billed from its pull, a minute at least): ` +
@@ -417,8 +417,10 @@ function sayCost(say: Say, onePass: MeasuredRun, segmented: MeasuredRun, inputs:
 
 function sayBreakEven(say: Say, inputs: ProjectionInputs): void {
   const longest = 2 * PROJECTED_SECONDS;
+  // Every duration as if it were segmented (no PARALLEL_MIN_SECONDS): where does that start to pay?
+  const anyLength = { ...DEFAULTS, parallelMinSeconds: 0 };
   const sooner = (seconds: number) =>
-    segmentCount(seconds, { ...DEFAULTS, parallelMinSeconds: 0 }) >= 2 && projectSegmented(inputs, seconds, DEFAULTS.maxConcurrency).total < projectOnePass(inputs, seconds);
+    segmentCountFor(seconds, anyLength) >= 2 && projectSegmented(inputs, seconds, anyLength).total < projectOnePass(inputs, seconds);
   // The shortest duration from which segmenting stays ahead, up to two hours.
   let from: number | undefined;
   for (let seconds = longest; seconds >= 1 && sooner(seconds); seconds -= 1) from = seconds;
