@@ -324,9 +324,13 @@ interface Projection {
   total: number;
 }
 
-/** The segmented job on AWS for `seconds` of source at MaxConcurrency `maxConcurrency` (one wave of segments). */
+/**
+ * The segmented job on AWS for `seconds` of source (one wave: every part starts at once). The lecture has
+ * sound, so the audio part takes one of the Map's MaxConcurrency places, as the planner counts them
+ * (segment-planning.ts): the video is cut in at most MaxConcurrency − 1.
+ */
 function projectSegmented(inputs: ProjectionInputs, seconds: number, settings: SegmentSettings): Projection {
-  const count = segmentCountFor(seconds, settings);
+  const count = segmentCountFor(seconds, { ...settings, maxConcurrency: settings.maxConcurrency - (inputs.audioPerSourceSecond > 0 ? 1 : 0) });
   const longestSegmentSeconds = Math.min(seconds, seconds / count + GOP_SECONDS);
   const slowestSegment = longestSegmentSeconds * inputs.fargateSecondsPerSourceSecond;
   // The audio part runs beside the segments, in the same wave (one core's work, scaled like the video).
@@ -361,7 +365,7 @@ function sayProjection(say: Say, inputs: ProjectionInputs): void {
   for (const maxConcurrency of PROJECTED_CONCURRENCIES) {
     const projected = projectSegmented(inputs, PROJECTED_SECONDS, { ...DEFAULTS, maxConcurrency });
     say(
-      `  MaxConcurrency ${maxConcurrency}: ${projected.count} segments of ${s(PROJECTED_SECONDS / projected.count)} (the longest up to ${s(projected.longestSegmentSeconds)}, to a keyframe): ` +
+      `  MaxConcurrency ${maxConcurrency}: ${projected.count} video segments of ${s(PROJECTED_SECONDS / projected.count)} and the audio (the longest segment up to ${s(projected.longestSegmentSeconds)}: a cut moves back to a keyframe): ` +
         `3 task starts ${s(3 * inputs.taskStartSeconds)} + planner ${s(projected.planner)} + slowest segment ${s(projected.slowestSegment)} ` +
         `(the audio part beside it ${s(projected.audio)}) + join ${s(projected.join)} ` +
         `+ workflow ${s(inputs.workflowSeconds)} = ${minutes(projected.total)} — goal: playable in under 6 minutes: ${projected.total < GOAL_SECONDS ? 'met' : 'not met'}`,
