@@ -35,6 +35,12 @@ export const OUT = join(REPO_ROOT, 'bench-output');
 
 export const secondsOf = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/**
+ * Elemental MediaConvert's basic tier for HD AVC, per output minute: $0.0075 per SD minute, HD counted
+ * double. What vidp's cost per output minute is held against.
+ */
+export const MEDIACONVERT_HD_AVC_USD_PER_MINUTE = 0.015;
+
 export function median(values: number[]): number {
   return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 }
@@ -96,13 +102,18 @@ export interface PipelineRun {
   /** The output's duration and the task's billed size and time, from the record. */
   duration?: number;
   cost?: JobCost;
+  /** The video as the API answered it at the end. */
+  final: Video;
 }
 
-export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string): Promise<PipelineRun> {
+type Video = Awaited<ReturnType<typeof waitForFinalStatus>>;
+
+/** `target`: what the request names (TARGET unless given; what it leaves out, the service's defaults decide). */
+export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string, target: Partial<BenchTarget> = TARGET): Promise<PipelineRun> {
   const api = createApiClient(cloud.apiUrl);
   const size = (await stat(source)).size;
   const createdAt = performance.now();
-  const created = await api.createVideo({ filename: 'bench.mp4', content_type: 'video/mp4', size, ...TARGET, subtitles: { source: 'upload' } });
+  const created = await api.createVideo({ filename: 'bench.mp4', content_type: 'video/mp4', size, ...target, subtitles: { source: 'upload' } });
   await uploadSubtitles(created, subtitles);
   const uploadStartedAt = performance.now();
   await uploadVideo(api, created, source);
@@ -121,6 +132,7 @@ export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtit
     ...(final.timings && { timings: final.timings }),
     ...(final.duration !== undefined && { duration: final.duration }),
     ...(final.cost && { cost: final.cost }),
+    final,
   };
 }
 
@@ -166,9 +178,9 @@ export async function runPipelineBench(say: (line?: string) => void, cloud: Loca
 
 /**
  * What the job's task would cost per output minute on Fargate ARM64 (the deployment's prices, cost.ts; Spot
- * typically 50–70 % less) against Elemental MediaConvert's basic tier for HD AVC ($0.0075 per SD minute, HD
- * counted double). From the billed seconds the worker put on the record, measured on this machine's 2 cores:
- * a Fargate vCPU is a hyperthread, so expect slower there.
+ * typically 50–70 % less) against Elemental MediaConvert's basic tier for HD AVC. From the billed seconds
+ * the worker put on the record, measured on this machine's 2 cores: a Fargate vCPU is a hyperthread, so
+ * expect slower there.
  */
 function sayCostPerMinute(say: (line?: string) => void, cost: JobCost, durationSeconds: number): void {
   const perOutputMinute = (spotDiscount: number) =>
@@ -184,6 +196,6 @@ function sayCostPerMinute(say: (line?: string) => void, cost: JobCost, durationS
   say(
     `cost per output minute (${cost.vcpu} vCPU, ${cost.memory_gb} GB, ${cost.billed_seconds} s billed for ${durationSeconds.toFixed(0)} s of video): ` +
       `Fargate ARM64 on demand ${usd(perOutputMinute(0))}, Spot ${usd(perOutputMinute(0.5))}–${usd(perOutputMinute(0.7))}; ` +
-      `MediaConvert HD AVC $0.01500`,
+      `MediaConvert HD AVC ${usd(MEDIACONVERT_HD_AVC_USD_PER_MINUTE)}`,
   );
 }

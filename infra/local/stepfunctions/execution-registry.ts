@@ -21,6 +21,8 @@ export interface TraceEntry {
   attempt?: number;
   /** StateCaught: the state the catcher goes to. */
   next?: string;
+  /** A state inside a Map iteration: the iteration's index (its item's place in the Map's input). */
+  index?: number;
 }
 
 export interface ExecutionRecord {
@@ -191,32 +193,35 @@ export class ExecutionRegistry {
       if (!('state' in event)) continue;
       const { name: state, type: stateType } = event.state;
       const entry: TraceEntry = { type: event.type, state, stateType, timestamp: new Date(event.timestamp).toISOString() };
-      const elapsed = () => event.timestamp - (since.get(state) ?? event.timestamp);
+      // The iterations of a Map run the same states at once: each is timed on its own.
+      if (event.index !== undefined) entry.index = event.index;
+      const key = event.index === undefined ? state : `${state}[${event.index}]`;
+      const elapsed = () => event.timestamp - (since.get(key) ?? event.timestamp);
       switch (event.type) {
         case 'StateEntered':
-          since.set(state, event.timestamp);
-          log(`→ ${state}`);
+          since.set(key, event.timestamp);
+          log(`→ ${key}`);
           break;
         case 'StateExited':
           entry.durationMs = elapsed();
           // aws-local-stepfunctions also reports a caught state as exited; its ✗ and catch are logged already.
-          if (!caught.delete(state)) log(`${state} ✓ ${entry.durationMs} ms`);
+          if (!caught.delete(key)) log(`${key} ✓ ${entry.durationMs} ms`);
           break;
         case 'StateFailed':
           entry.durationMs = elapsed();
           entry.error = event.Error;
           entry.cause = causeText(event.Cause);
-          log(`${state} ✗ ${entry.durationMs} ms — ${entry.error}: ${entry.cause}`);
+          log(`${key} ✗ ${entry.durationMs} ms — ${entry.error}: ${entry.cause}`);
           break;
         case 'StateRetried':
-          since.set(state, event.timestamp);
+          since.set(key, event.timestamp);
           entry.attempt = event.retry.attempt;
-          log(`${state} ↻ retry ${entry.attempt}`);
+          log(`${key} ↻ retry ${entry.attempt}`);
           break;
         case 'StateCaught':
-          caught.add(state);
+          caught.add(key);
           entry.next = event.catch.catcher.Next;
-          log(`${state} caught → ${entry.next}`);
+          log(`${key} caught → ${entry.next}`);
           break;
       }
       record.trace.push(entry);
