@@ -106,7 +106,7 @@ export interface PipelineRun {
   final: Video;
 }
 
-type Video = Awaited<ReturnType<typeof waitForFinalStatus>>;
+type Video = Awaited<ReturnType<ReturnType<typeof createApiClient>['getVideo']>>;
 
 /** `target`: what the request names (TARGET unless given; what it leaves out, the service's defaults decide). */
 export async function pipelineEndToEnd(cloud: LocalCloud, source: string, subtitles: string, target: Partial<BenchTarget> = TARGET): Promise<PipelineRun> {
