@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { cuesWithinSegment } from '../../containers/ffmpeg/src/burn-in-subtitles.ts';
+import { jobFromConfig, WorkerConfigSchema } from '../../containers/ffmpeg/src/config.ts';
 import { estimateFargateCost, totalCost } from '../../containers/ffmpeg/src/cost.ts';
 import { buildJoinArgs, buildSegmentArgs, formatConcatList } from '../../containers/ffmpeg/src/segment-commands.ts';
 import { cutsAt, cutTargets, DEFAULT_SEGMENT_SETTINGS, planParts, segmentCountFor } from '../../containers/ffmpeg/src/segment-plan.ts';
+import { parseConfig } from '../../functions/core/config.ts';
 import { progressOf } from '../../functions/core/video.ts';
 
 const settings = { parallelMinSeconds: 300, segmentSeconds: 120, maxConcurrency: 10 };
@@ -130,5 +132,33 @@ describe('the record', () => {
     expect(total.estimated_usd).toBeCloseTo(2 * spot.estimated_usd + onDemand.estimated_usd, 6);
     expect(total.capacity_provider).toBe('FARGATE_SPOT');
     expect(() => totalCost([])).toThrow();
+  });
+});
+
+describe('the worker’s stage, from the task’s environment', () => {
+  const env = {
+    MEDIA_BUCKET: 'media',
+    VIDEOS_TABLE: 'videos',
+    TASK_TOKEN: 'token',
+    VIDEO_ID: 'v1',
+    SOURCE_KEY: 'uploads/v1/source.mp4',
+    SOURCE_ETAG: 'etag',
+    SUBTITLES_KEY: 'temp/v1/subtitles.srt',
+    TARGET_RESOLUTION: '720p',
+    CRF: '23',
+    PRESET: 'medium',
+  };
+
+  it('is the whole job unless the workflow names a segment or the join, with the deploy’s segment settings', () => {
+    expect(jobFromConfig(parseConfig(WorkerConfigSchema, env)).stage).toEqual({ name: 'whole' });
+    expect(jobFromConfig(parseConfig(WorkerConfigSchema, { ...env, WORKER_STAGE: 'segment', SEGMENT: 'v003' })).stage).toEqual({ name: 'segment', part: 'v003' });
+    const join = jobFromConfig(parseConfig(WorkerConfigSchema, { ...env, WORKER_STAGE: 'join', PARALLEL_MIN_SECONDS: '600', SEGMENT_MAX_CONCURRENCY: '30' }));
+    expect(join.stage).toEqual({ name: 'join' });
+    expect(join.segmentSettings).toEqual({ parallelMinSeconds: 600, segmentSeconds: 120, maxConcurrency: 30 });
+  });
+
+  it('refuses a segment task that names no segment, and more segments at once than a Map runs', () => {
+    expect(() => parseConfig(WorkerConfigSchema, { ...env, WORKER_STAGE: 'segment' })).toThrow(/SEGMENT/);
+    expect(() => parseConfig(WorkerConfigSchema, { ...env, SEGMENT_MAX_CONCURRENCY: '41' })).toThrow(/SEGMENT_MAX_CONCURRENCY/);
   });
 });

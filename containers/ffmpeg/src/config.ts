@@ -102,11 +102,18 @@ export function jobFromConfig(config: WorkerConfig): TranscodeJob {
     fontName: config.FONT_NAME,
     missingGlyphs: config.MISSING_GLYPHS,
     subtitleLanguage: config.SUBTITLE_LANGUAGE,
-    stage: config.WORKER_STAGE === 'segment' ? { name: 'segment', part: config.SEGMENT! } : { name: config.WORKER_STAGE },
+    stage: stageOf(config),
     segmentSettings: {
       parallelMinSeconds: config.PARALLEL_MIN_SECONDS,
       segmentSeconds: config.SEGMENT_SECONDS,
       maxConcurrency: config.SEGMENT_MAX_CONCURRENCY,
     },
   };
+}
+
+/** Which task of the job this is; the schema's refinement guarantees a segment task its SEGMENT. */
+function stageOf(config: WorkerConfig): NonNullable<TranscodeJob['stage']> {
+  if (config.WORKER_STAGE !== 'segment') return { name: config.WORKER_STAGE };
+  if (config.SEGMENT === undefined) throw new Error('SEGMENT is required with WORKER_STAGE=segment');
+  return { name: 'segment', part: config.SEGMENT };
 }
