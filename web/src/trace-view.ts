@@ -1,80 +1,7 @@
 import { h } from './dom.ts';
 import { formatDuration } from './format.ts';
 import type { TraceConfig } from './site-config.ts';
-
-/** One transition, as the local cloud's GET /_local/executions/{name} lists them (infra/local/stepfunctions). */
-interface TraceEntry {
-  type: 'StateEntered' | 'StateExited' | 'StateFailed' | 'StateRetried' | 'StateCaught';
-  state: string;
-  stateType: string;
-  timestamp: string;
-  error?: string;
-  cause?: string;
-  next?: string;
-}
-
-interface LocalExecution {
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  error?: string;
-  cause?: string;
-  trace: TraceEntry[];
-}
-
-/** One visit of a state, as the Step Functions console's table shows it. */
-export interface StateRow {
-  state: string;
-  stateType: string;
-  status: 'Running' | 'Succeeded' | 'Failed' | 'Caught';
-  durationMs?: number;
-  retries: number;
-  error?: string;
-  next?: string;
-}
-
-/** Folds the transitions into one row per state visit: retries counted, a caught failure kept with its error. */
-export function stateRows(trace: readonly TraceEntry[]): StateRow[] {
-  const rows: StateRow[] = [];
-  const open = new Map<string, { row: StateRow; enteredAt: number }>();
-  for (const entry of trace) {
-    const at = Date.parse(entry.timestamp);
-    if (entry.type === 'StateEntered') {
-      const row: StateRow = { state: entry.state, stateType: entry.stateType, status: 'Running', retries: 0 };
-      rows.push(row);
-      open.set(entry.state, { row, enteredAt: at });
-      continue;
-    }
-    const visit = open.get(entry.state);
-    if (visit === undefined) continue;
-    const { row } = visit;
-    if (entry.type === 'StateRetried') {
-      row.retries += 1;
-      row.status = 'Running';
-    } else if (entry.type === 'StateFailed') {
-      row.status = 'Failed';
-      row.error = [entry.error, readableCause(entry.cause)].filter(Boolean).join(': ');
-      row.durationMs = at - visit.enteredAt;
-    } else if (entry.type === 'StateCaught') {
-      row.status = 'Caught';
-      if (entry.next !== undefined) row.next = entry.next;
-    } else if (row.status !== 'Caught') {
-      row.status = 'Succeeded';
-      row.durationMs = at - visit.enteredAt;
-    }
-  }
-  return rows;
-}
-
-/** A task's cause is often the JSON of its error ({"errorMessage"} from Lambda, {"code","message"} from the worker): its message. */
-function readableCause(cause: string | undefined): string | undefined {
-  if (cause === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown; message?: unknown };
-    const message = parsed.errorMessage ?? parsed.message;
-    return typeof message === 'string' ? message : cause;
-  } catch {
-    return cause;
-  }
-}
+import { readableCause, stateRows, type LocalExecution } from './trace-rows.ts';
 
 /**
  * The execution of a video's job: locally a table of its states from the local cloud; on AWS a link to the
@@ -122,7 +49,7 @@ function traceTable(execution: LocalExecution, name: string): HTMLElement {
             h(
               'tr',
               { 'data-state': row.state, role: 'row' },
-              h('th', { scope: 'row', role: 'rowheader' }, row.state),
+              h('th', { scope: 'row', role: 'rowheader' }, row.iteration === undefined ? row.state : `${row.state} #${row.iteration}`),
               // data-label: on a phone each row is a card, its cells labelled by CSS (styles.css).
               h('td', { role: 'cell', 'data-label': 'Status' }, row.status === 'Caught' && row.next !== undefined ? `Caught → ${row.next}` : row.status),
               h('td', { role: 'cell', class: 'number', 'data-label': 'Duration' }, formatDuration(row.durationMs)),
