@@ -20,8 +20,8 @@ import { createProgressWriter, parseProgress, type ProgressWriterDeps } from './
 export interface EncodeDeps extends ProgressWriterDeps {
   ffmpegPath: string;
   logger: Logger;
-  /** A hung ffmpeg still lets the heartbeat run: only its silence on `-progress` tells. */
-  stallTimeoutMs: number;
+  /** A hung ffmpeg still lets the heartbeat run: only its silence on `-progress` tells (default 5 min). */
+  stallTimeoutMs?: number | undefined;
 }
 
 export interface EncodeRun {
@@ -33,9 +33,12 @@ export interface EncodeRun {
   signal: AbortSignal;
 }
 
+const DEFAULT_STALL_TIMEOUT_MS = 300_000;
+
 /** Resolves once ffmpeg has written the output, with what the record should say about it. */
 export async function encode(args: string[], run: EncodeRun, deps: EncodeDeps): Promise<{ warnings: string[] }> {
   const { logger } = deps;
+  const stallTimeoutMs = deps.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const progress = createProgressWriter(run.videoId, deps);
 
   const missingGlyphs = new Set<string>();
@@ -45,7 +48,7 @@ export async function encode(args: string[], run: EncodeRun, deps: EncodeDeps): 
   const ffmpeg = superviseProcess(deps.ffmpegPath, args, {
     name: 'ffmpeg',
     signal: run.signal,
-    silenceTimeoutMs: deps.stallTimeoutMs,
+    silenceTimeoutMs: stallTimeoutMs,
     onStdoutLine(line) {
       block.push(line);
       if (!line.startsWith('progress=')) return;
@@ -82,7 +85,6 @@ export async function encode(args: string[], run: EncodeRun, deps: EncodeDeps): 
     );
   }
   if (exit.timedOut) {
-    const { stallTimeoutMs } = deps;
     logger.error('ffmpeg made no progress and was stopped', { stallTimeoutMs, reachedSeconds, stderr });
     throw new TranscodeTimeoutError(
       `Encoding made no progress for ${Math.round(stallTimeoutMs / 100) / 10} s${reachedSeconds === undefined ? '' : ` at ${formatClock(reachedSeconds)}`} and was stopped`,

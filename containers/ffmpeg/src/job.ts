@@ -4,6 +4,8 @@
  * comes from the workflow (WORKER_STAGE): the whole job in one pass, or the plan of a long video's segments
  * (whole-encode.ts), one segment or the audio of that plan (segment-encode.ts), or their join (segment-join.ts).
  */
+import { mkdtemp } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -12,13 +14,14 @@ import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoMetrics } from '../../../functions/core/metrics.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
-import type { X264Preset } from '../../../functions/core/video.ts';
-import type { FargateTaskSize } from './cost.ts';
+import type { JobCost, X264Preset } from '../../../functions/core/video.ts';
+import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import { reportTaskFailure, toTaskFailure } from './failures.ts';
 import type { Dimensions } from './ffmpeg-command.ts';
 import type { FontCoverage, MissingGlyphsMode } from './glyph-coverage.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { SourceLocator } from './media-storage.ts';
+import type { ProbeOptions } from './probe.ts';
 import { encodeSegmentPart, type SegmentPartOutput } from './segment-encode.ts';
 import { joinSegments } from './segment-join.ts';
 import type { SegmentSettings } from './segment-plan.ts';
@@ -145,9 +148,25 @@ export async function runTranscodeJob(job: TranscodeJob, deps: WorkerDeps): Prom
   return reportTaskFailure(deps.sfn, job.taskToken, failure, logger);
 }
 
-/** How long this task has run: what Fargate bills (less the image pull), for the cost on the record. */
-export function taskSeconds(): number {
-  return performance.now() / 1000;
+/**
+ * This task's cost so far: the process started with the task, so its age is what Fargate bills (less the
+ * image pull), at the task's size and capacity (default 2 vCPU, 4 GB on demand).
+ */
+export function taskCostSoFar(deps: Pick<WorkerDeps, 'cost'>): JobCost {
+  return estimateFargateCost({ vcpu: 2, memoryGb: 4, ...deps.cost, seconds: performance.now() / 1000 });
+}
+
+/** ffprobe's options for this job (default timeout 2 min). */
+export function probeOptionsOf(deps: Pick<WorkerDeps, 'ffprobePath' | 'probeTimeoutMs'>, signal: AbortSignal): ProbeOptions {
+  return { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
+}
+
+/**
+ * The task's own work dir, removed when it ends: `vidp-{video id}[-{part}]-XXXXXX` under WORK_DIR (test
+ * doubles of ffmpeg read the video id back from the name).
+ */
+export async function makeWorkDir(parent: string, videoId: string, part?: string): Promise<string> {
+  return mkdtemp(join(resolve(parent), `vidp-${videoId.replace(/[^\w-]/g, '_')}-${part === undefined ? '' : `${part}-`}`));
 }
 
 /** Whole milliseconds since `startedAt` (performance.now()). */

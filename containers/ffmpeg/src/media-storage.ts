@@ -13,6 +13,7 @@ import {
   isAppError,
   SourceChangedError,
   StorageUnavailableError,
+  SubtitlesInvalidError,
   WorkerMisconfiguredError,
   type AppError,
 } from '../../../functions/core/errors.ts';
@@ -78,6 +79,14 @@ export async function downloadObject(
     if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) throw new SourceChangedError(SOURCE_CHANGED_MESSAGE);
     throw toStorageError(error, `downloading ${target.key}`);
   }
+}
+
+/** The subtitles PrepareSubtitles wrote for this job (temp/{id}/subtitles.srt), to `file`. */
+export async function downloadPreparedSubtitles(
+  client: S3Client,
+  target: { bucket: string; key: string; file: string; signal: AbortSignal },
+): Promise<void> {
+  await downloadObject(client, target, () => new SubtitlesInvalidError('The prepared subtitles are no longer in storage'));
 }
 
 /** A small object's text (a segment plan or report); `whenMissing` says what its absence means. */

@@ -101,3 +101,6 @@ export function createProgressWriter(videoId: string, deps: ProgressWriterDeps):
     },
   };
 }
+
+/** For an encode whose progress the record does not count (a segmented job's audio part, its join). */
+export const UNCOUNTED_PROGRESS: ProgressWriterDeps['videos'] = { updateProgress: async () => true };

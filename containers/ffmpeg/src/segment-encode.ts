@@ -3,22 +3,22 @@
  * the audio of the whole file. It works from the planner's plan, so it neither probes nor judges the source
  * again; it uploads its file to temp/{id}/segments/ with a report (its cost, its warnings) for the join.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InputInvalidError, SubtitlesInvalidError, TranscodeFailedError } from '../../../functions/core/errors.ts';
+import { InputInvalidError, TranscodeFailedError } from '../../../functions/core/errors.ts';
 import { keys } from '../../../functions/core/keys.ts';
 import type { JobCost } from '../../../functions/core/video.ts';
 import { formatAssScript } from './ass-script.ts';
 import { cuesWithinSegment, subtitlesWithin } from './burn-in-subtitles.ts';
-import { estimateFargateCost } from './cost.ts';
 import { encode } from './encode.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
-import { elapsedSince, taskSeconds, type TranscodeJob, type WorkerDeps } from './job.ts';
-import { downloadObject, getText, putText, SOURCE_GONE_MESSAGE, uploadFile } from './media-storage.ts';
+import { elapsedSince, makeWorkDir, taskCostSoFar, type TranscodeJob, type WorkerDeps } from './job.ts';
+import { downloadObject, downloadPreparedSubtitles, getText, putText, SOURCE_GONE_MESSAGE, uploadFile } from './media-storage.ts';
+import { UNCOUNTED_PROGRESS } from './progress.ts';
 import { buildAudioPartArgs, buildSegmentArgs } from './segment-commands.ts';
-import { SegmentPlanSchema, type SegmentPart, type SegmentPlan } from './segment-plan.ts';
+import { partExtension, SegmentPlanSchema, type SegmentPart, type SegmentPlan } from './segment-plan.ts';
 
 /** What a part's task reports to its Map iteration. */
 export interface SegmentPartOutput {
@@ -36,7 +36,7 @@ export interface SegmentPartReport {
 
 export async function encodeSegmentPart(job: TranscodeJob, partId: string, deps: WorkerDeps, signal: AbortSignal): Promise<SegmentPartOutput> {
   const { logger } = deps;
-  const workDir = await mkdtemp(join(resolve(deps.workDir), `vidp-${job.videoId.replace(/[^\w-]/g, '_')}-${partId}-`));
+  const workDir = await makeWorkDir(deps.workDir, job.videoId, partId);
   try {
     const plan = await readSegmentPlan(deps.s3, job, signal);
     const part = plan.parts.find((candidate) => candidate.id === partId);
@@ -50,7 +50,7 @@ export async function encodeSegmentPart(job: TranscodeJob, partId: string, deps:
       source = copy;
     }
 
-    const outputFile = join(workDir, part.kind === 'audio' ? 'audio.m4a' : 'segment.mp4');
+    const outputFile = join(workDir, `${part.id}.${partExtension(part)}`);
     const encodeStartedAt = performance.now();
     const warnings =
       part.kind === 'audio'
@@ -60,14 +60,14 @@ export async function encodeSegmentPart(job: TranscodeJob, partId: string, deps:
 
     await uploadFile(deps.s3, {
       bucket: job.bucket,
-      key: keys.segmentPart(job.videoId, part.id, part.kind === 'audio' ? 'm4a' : 'mp4'),
+      key: keys.segmentPart(job.videoId, part.id, partExtension(part)),
       file: outputFile,
       contentType: part.kind === 'audio' ? 'audio/mp4' : 'video/mp4',
       signal,
     });
     const report: SegmentPartReport = {
       part: part.id,
-      cost: estimateFargateCost({ vcpu: 2, memoryGb: 4, ...deps.cost, seconds: taskSeconds() }),
+      cost: taskCostSoFar(deps),
       encode_ms: encodeMs,
       warnings,
     };
@@ -96,9 +96,7 @@ async function encodeVideoSegment(plan: SegmentPlan, part: Extract<SegmentPart, 
   const { job, deps, signal } = run;
   await ensureFontsAvailable(job.fontsDir);
   const subtitlesFile = join(run.workDir, 'subtitles.srt');
-  await downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: subtitlesFile, signal }, () =>
-    new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
-  );
+  await downloadPreparedSubtitles(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: subtitlesFile, signal });
   // Cue times count from the file's start (a one-pass encode's zero); this segment's clock from its first frame.
   const toMs = (seconds: number) => Math.round((seconds - plan.fileStartSeconds) * 1000);
   const cues = cuesWithinSegment((await subtitlesWithin(subtitlesFile, plan.durationSeconds)).kept, {
@@ -130,7 +128,7 @@ async function encodeVideoSegment(plan: SegmentPlan, part: Extract<SegmentPart, 
   const encoded = await encode(
     args,
     { videoId: job.videoId, durationSeconds: part.durationSeconds, fonts: { dir: job.fontsDir, name: plan.fontName }, signal },
-    { ...deps, videos: segmentProgress, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
+    { ...deps, videos: segmentProgress },
   );
   // The planner checked the fonts' coverage already; libass repeats it in every segment.
   return plan.warnings.some((warning) => /no glyph/.test(warning)) ? encoded.warnings.filter((warning) => !/no glyph/.test(warning)) : encoded.warnings;
@@ -146,11 +144,10 @@ async function encodeAudio(plan: SegmentPlan, run: PartRun): Promise<string[]> {
     cutAtSeconds: plan.frameRate === undefined ? undefined : plan.durationSeconds,
   });
   // Short next to the video segments: its progress is not counted.
-  const noProgress = { updateProgress: async () => true };
   await encode(
     args,
     { videoId: run.job.videoId, durationSeconds: plan.durationSeconds, fonts: { dir: run.job.fontsDir, name: plan.fontName }, signal: run.signal },
-    { ...run.deps, videos: noProgress, stallTimeoutMs: run.deps.stallTimeoutMs ?? 300_000 },
+    { ...run.deps, videos: UNCOUNTED_PROGRESS },
   );
   return [];
 }

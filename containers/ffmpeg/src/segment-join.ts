@@ -3,32 +3,33 @@
  * once beside them, one MP4 with its moov first, published like a one-pass output (publish-output.ts). Its
  * cost is every task's of the job; its working files in temp/ are deleted once the video is in videos/.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SubtitlesInvalidError, TranscodeFailedError } from '../../../functions/core/errors.ts';
+import { TranscodeFailedError } from '../../../functions/core/errors.ts';
 import { keys } from '../../../functions/core/keys.ts';
 import { describeError } from '../../../functions/core/log.ts';
 import { deleteObjects } from '../../../functions/core/storage.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import { subtitlesWithin } from './burn-in-subtitles.ts';
-import { estimateFargateCost, totalCost } from './cost.ts';
+import { totalCost } from './cost.ts';
 import { encode } from './encode.ts';
-import { elapsedSince, taskSeconds, type TranscodeJob, type WorkerDeps } from './job.ts';
-import { downloadObject, getText } from './media-storage.ts';
+import { elapsedSince, makeWorkDir, probeOptionsOf, taskCostSoFar, type TranscodeJob, type WorkerDeps } from './job.ts';
+import { downloadObject, downloadPreparedSubtitles, getText } from './media-storage.ts';
+import { UNCOUNTED_PROGRESS } from './progress.ts';
 import { publishVideo, transcodeOutput } from './publish-output.ts';
 import { buildJoinArgs, formatConcatList } from './segment-commands.ts';
 import { readSegmentPlan, type SegmentPartReport } from './segment-encode.ts';
-import type { SegmentPart } from './segment-plan.ts';
+import { partExtension, type SegmentPart } from './segment-plan.ts';
 
 export async function joinSegments(job: TranscodeJob, deps: WorkerDeps, signal: AbortSignal, checkIn: () => Promise<void>): Promise<TranscodeOutput> {
   const { logger } = deps;
-  const workDir = await mkdtemp(join(resolve(deps.workDir), `vidp-${job.videoId.replace(/[^\w-]/g, '_')}-join-`));
+  const workDir = await makeWorkDir(deps.workDir, job.videoId, 'join');
   try {
     const plan = await readSegmentPlan(deps.s3, job, signal);
     const downloadStartedAt = performance.now();
     const missing = (part: SegmentPart) => () => new TranscodeFailedError(`Segment ${part.id} of the video is missing from storage`);
-    const fileOf = (part: SegmentPart) => join(workDir, `${part.id}.${part.kind === 'audio' ? 'm4a' : 'mp4'}`);
+    const fileOf = (part: SegmentPart) => join(workDir, `${part.id}.${partExtension(part)}`);
     const subtitlesFile = join(workDir, 'subtitles.srt');
     const [reports] = await Promise.all([
       Promise.all(
@@ -37,11 +38,9 @@ export async function joinSegments(job: TranscodeJob, deps: WorkerDeps, signal: 
         ),
       ),
       ...plan.parts.map((part) =>
-        downloadObject(deps.s3, { bucket: job.bucket, key: keys.segmentPart(job.videoId, part.id, part.kind === 'audio' ? 'm4a' : 'mp4'), file: fileOf(part), signal }, missing(part)),
+        downloadObject(deps.s3, { bucket: job.bucket, key: keys.segmentPart(job.videoId, part.id, partExtension(part)), file: fileOf(part), signal }, missing(part)),
       ),
-      downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: subtitlesFile, signal }, () =>
-        new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
-      ),
+      downloadPreparedSubtitles(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: subtitlesFile, signal }),
     ]);
     const downloadMs = elapsedSince(downloadStartedAt);
 
@@ -60,13 +59,17 @@ export async function joinSegments(job: TranscodeJob, deps: WorkerDeps, signal: 
       }),
       { videoId: job.videoId, durationSeconds: plan.durationSeconds, fonts: { dir: job.fontsDir, name: plan.fontName }, signal },
       // A copy takes seconds: the segments' progress stands meanwhile.
-      { ...deps, videos: { updateProgress: async () => true }, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
+      { ...deps, videos: UNCOUNTED_PROGRESS },
     );
     const joinMs = elapsedSince(joinStartedAt);
 
     const cues = (await subtitlesWithin(subtitlesFile, plan.durationSeconds)).kept;
-    const probe = { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
-    const published = await publishVideo(deps.s3, job, { file: outputFile, sourceDurationSeconds: plan.durationSeconds, cues }, { probe, checkIn, signal });
+    const published = await publishVideo(
+      deps.s3,
+      job,
+      { file: outputFile, sourceDurationSeconds: plan.durationSeconds, cues },
+      { probe: probeOptionsOf(deps, signal), checkIn, signal },
+    );
 
     const warnings = [...new Set(reports.flatMap((report) => report.warnings))];
     if (warnings.length > 0) {
@@ -83,7 +86,7 @@ export async function joinSegments(job: TranscodeJob, deps: WorkerDeps, signal: 
       upload_ms: published.uploadMs,
       total_ms: Date.now() - Date.parse(plan.startedAt),
     };
-    const ownCost = estimateFargateCost({ vcpu: 2, memoryGb: 4, ...deps.cost, seconds: taskSeconds() });
+    const ownCost = taskCostSoFar(deps);
     logger.info('segments joined', { segments: videoParts.length, slowestPartMs, joinMs });
     return transcodeOutput(published, timings, totalCost([plan.plannerCost, ...reports.map((report) => report.cost), ownCost]));
   } finally {
@@ -95,7 +98,7 @@ export async function joinSegments(job: TranscodeJob, deps: WorkerDeps, signal: 
 async function deleteWorkingFiles(job: TranscodeJob, deps: WorkerDeps, parts: readonly SegmentPart[]): Promise<void> {
   const workingKeys = [
     keys.segmentPlan(job.videoId),
-    ...parts.flatMap((part) => [keys.segmentPart(job.videoId, part.id, part.kind === 'audio' ? 'm4a' : 'mp4'), keys.segmentReport(job.videoId, part.id)]),
+    ...parts.flatMap((part) => [keys.segmentPart(job.videoId, part.id, partExtension(part)), keys.segmentReport(job.videoId, part.id)]),
   ];
   try {
     const failed = await deleteObjects(deps.s3, job.bucket, workingKeys);

@@ -121,6 +121,11 @@ export const SegmentPartSchema = z.discriminatedUnion('kind', [
 ]);
 export type SegmentPart = z.infer<typeof SegmentPartSchema>;
 
+/** A part's file: MP4 for a video segment, M4A (an MP4 of sound only) for the audio. */
+export function partExtension(part: SegmentPart): 'mp4' | 'm4a' {
+  return part.kind === 'audio' ? 'm4a' : 'mp4';
+}
+
 /** What the planner decided from the probe, so that no segment task probes again. */
 export const SegmentPlanSchema = z.object({
   executionId: z.string().optional(),

@@ -6,8 +6,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { keys } from '../../../functions/core/keys.ts';
 import { describeError, type Logger } from '../../../functions/core/log.ts';
 import type { VideoRepository } from '../../../functions/core/video-repository.ts';
+import type { JobCost } from '../../../functions/core/video.ts';
 import { audioTrackRecords, type AudioPlan } from './audio-plan.ts';
-import { estimateFargateCost, type FargateTaskSize } from './cost.ts';
 import type { Dimensions } from './ffmpeg-command.ts';
 import { putText } from './media-storage.ts';
 import type { ProbedVideo, ProbedVideoStream } from './probe.ts';
@@ -52,8 +52,8 @@ export interface PlanningDeps {
   logger: Logger;
   ffprobePath: string;
   probeTimeoutMs: number;
-  cost?: FargateTaskSize;
-  taskSeconds: () => number;
+  /** The planner task's own cost so far (job.ts: taskCostSoFar). */
+  taskCostSoFar: () => JobCost;
 }
 
 /**
@@ -110,7 +110,7 @@ export async function planSegmentsIfLong(input: PlanningInput, deps: PlanningDep
     fontName: input.style.fontName,
     fontSize: input.style.fontSize,
     parts,
-    plannerCost: estimateFargateCost({ vcpu: 2, memoryGb: 4, ...deps.cost, seconds: deps.taskSeconds() }),
+    plannerCost: deps.taskCostSoFar(),
     plannerTimings: input.timings,
     warnings: input.warnings,
   };

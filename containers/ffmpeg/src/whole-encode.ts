@@ -3,22 +3,20 @@
  * sidecars in videos/ — or, for a source long enough for parallel segments, the plan of them
  * (segment-planning.ts), made from the same probe.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SubtitlesInvalidError } from '../../../functions/core/errors.ts';
 import { describeError } from '../../../functions/core/log.ts';
 import type { TranscodeOutput } from '../../../functions/core/transcode-output.ts';
 import { formatAssScript, subtitleFontSize } from './ass-script.ts';
 import { audioTrackRecords } from './audio-plan.ts';
 import { checkCuesCanBeDrawn, styleFontFor, subtitlesWithin } from './burn-in-subtitles.ts';
-import { estimateFargateCost } from './cost.ts';
 import { ensureOutputFits } from './disk-budget.ts';
 import { encode } from './encode.ts';
 import { buildTranscodeArgs, pinnedSourceOptions, sourceInputOptions } from './ffmpeg-command.ts';
 import { ensureFontsAvailable } from './font-guard.ts';
-import { elapsedSince, taskSeconds, type TranscodeJob, type WorkerDeps } from './job.ts';
-import { downloadObject } from './media-storage.ts';
+import { elapsedSince, makeWorkDir, probeOptionsOf, taskCostSoFar, type TranscodeJob, type WorkerDeps } from './job.ts';
+import { downloadPreparedSubtitles } from './media-storage.ts';
 import { planOutput } from './output-plan.ts';
 import { probe } from './probe.ts';
 import { publishVideo, transcodeOutput } from './publish-output.ts';
@@ -44,21 +42,19 @@ export async function encodeWhole(
   });
   await ensureFontsAvailable(job.fontsDir);
 
-  const workDir = await mkdtemp(join(resolve(deps.workDir), `vidp-${job.videoId.replace(/[^\w-]/g, '_')}-`));
+  const workDir = await makeWorkDir(deps.workDir, job.videoId);
   try {
     const files = {
       subtitles: join(workDir, 'subtitles.srt'),
       burnIn: join(workDir, 'burn-in.ass'),
       output: join(workDir, 'output.mp4'),
     };
-    const probeOptions = { ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs ?? 120_000, signal };
+    const probeOptions = probeOptionsOf(deps, signal);
 
     // The subtitles are downloaded; the source is located here and read by ffmpeg as it encodes: through its
     // URL, or from a copy when its streams are stored far apart (through the URL that costs thousands of GETs).
     const downloadStartedAt = performance.now();
-    await downloadObject(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: files.subtitles, signal }, () =>
-      new SubtitlesInvalidError('The prepared subtitles are no longer in storage'),
-    );
+    await downloadPreparedSubtitles(deps.s3, { bucket: job.bucket, key: job.subtitlesKey, file: files.subtitles, signal });
     const sourceLocation = await deps.locateSource(job.bucket, job.sourceKey, job.sourceEtag, signal);
     const locateMs = elapsedSince(downloadStartedAt);
 
@@ -115,7 +111,7 @@ export async function encodeWhole(
         startedAt: startedAtDate,
         settings: job.segmentSettings ?? DEFAULT_SEGMENT_SETTINGS,
       },
-      { ...deps, probeTimeoutMs: probeOptions.timeoutMs, taskSeconds },
+      { ...deps, probeTimeoutMs: probeOptions.timeoutMs, taskCostSoFar: () => taskCostSoFar(deps) },
       signal,
     );
     if (segmented !== undefined) return segmented;
@@ -141,7 +137,7 @@ export async function encodeWhole(
         sourceEtag: job.sourceEtag,
       }),
       { videoId: job.videoId, durationSeconds: source.durationSeconds, fonts: { dir: job.fontsDir, name: fontName }, signal },
-      { ...deps, stallTimeoutMs: deps.stallTimeoutMs ?? 300_000 },
+      deps,
     );
     const encodeMs = elapsedSince(encodeStartedAt);
     // libass' own log lines tell the same story for characters the check already reported.
@@ -168,8 +164,7 @@ export async function encodeWhole(
     }
 
     const timings = { download_ms: downloadMs, probe_ms: probeMs, encode_ms: encodeMs, upload_ms: published.uploadMs, total_ms: elapsedSince(startedAt) };
-    // The process started with the task: its age is what Fargate bills (less the image pull).
-    return transcodeOutput(published, timings, estimateFargateCost({ vcpu: 2, memoryGb: 4, ...deps.cost, seconds: taskSeconds() }));
+    return transcodeOutput(published, timings, taskCostSoFar(deps));
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
